@@ -1,0 +1,211 @@
+#include "prom/labels.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "absl/strings/str_cat.h"
+
+namespace sextant::prom {
+namespace {
+
+bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// 64-bit FNV-1a over name and value with separators that cannot occur in names (0xff) so that
+// {a="bc"} and {ab="c"} differ. Stable across processes and builds.
+constexpr uint64_t kFnvOffset = 1469598103934665603ULL;
+constexpr uint64_t kFnvPrime = 1099511628211ULL;
+inline uint64_t Mix(uint64_t h, absl::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= kFnvPrime;
+  }
+  return h;
+}
+
+}  // namespace
+
+bool IsValidLabelName(absl::string_view name) {
+  if (name.empty() || !IsNameStart(name[0])) return false;
+  return std::all_of(name.begin() + 1, name.end(),
+                     [](char c) { return IsNameStart(c) || IsDigit(c); });
+}
+
+bool IsValidMetricName(absl::string_view name) {
+  if (name.empty() || !(IsNameStart(name[0]) || name[0] == ':')) return false;
+  return std::all_of(name.begin() + 1, name.end(),
+                     [](char c) { return IsNameStart(c) || IsDigit(c) || c == ':'; });
+}
+
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (int k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+Labels::Labels(std::vector<Label> sorted) : labels_(std::move(sorted)), hash_(ComputeHash(labels_)) {}
+
+Labels::Labels(std::initializer_list<std::pair<absl::string_view, absl::string_view>> labels) {
+  std::vector<Label> v;
+  v.reserve(labels.size());
+  for (const auto& [n, val] : labels) {
+    if (!val.empty()) v.push_back(Label{std::string(n), std::string(val)});
+  }
+  std::sort(v.begin(), v.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
+  // Later duplicates win, as with a builder; initializer lists are written by programmers.
+  std::vector<Label> out;
+  for (auto& l : v) {
+    if (!out.empty() && out.back().name == l.name) {
+      out.back() = std::move(l);
+    } else {
+      out.push_back(std::move(l));
+    }
+  }
+  labels_ = std::move(out);
+  hash_ = ComputeHash(labels_);
+}
+
+absl::StatusOr<Labels> Labels::FromUnsorted(std::vector<Label> labels) {
+  labels.erase(std::remove_if(labels.begin(), labels.end(),
+                              [](const Label& l) { return l.value.empty(); }),
+               labels.end());
+  std::sort(labels.begin(), labels.end(),
+            [](const Label& a, const Label& b) { return a.name < b.name; });
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const Label& l = labels[i];
+    if (i > 0 && labels[i - 1].name == l.name) {
+      return absl::InvalidArgumentError(absl::StrCat("duplicate label name \"", l.name, "\""));
+    }
+    if (!IsValidLabelName(l.name)) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid label name \"", l.name, "\""));
+    }
+    if (l.name == kMetricNameLabel && !IsValidMetricName(l.value)) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid metric name \"", l.value, "\""));
+    }
+    if (!IsValidUtf8(l.value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label \"", l.name, "\" has a value that is not valid UTF-8"));
+    }
+  }
+  return Labels(std::move(labels));
+}
+
+Labels Labels::FromSortedUnchecked(std::vector<Label> labels) {
+  assert(std::is_sorted(labels.begin(), labels.end(),
+                        [](const Label& a, const Label& b) { return a.name < b.name; }));
+  return Labels(std::move(labels));
+}
+
+uint64_t Labels::ComputeHash(const std::vector<Label>& labels) {
+  uint64_t h = kFnvOffset;
+  for (const Label& l : labels) {
+    h = Mix(h, l.name);
+    h = Mix(h, "\xff");
+    h = Mix(h, l.value);
+    h = Mix(h, "\xff");
+  }
+  return h;
+}
+
+absl::string_view Labels::Get(absl::string_view name) const {
+  auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
+                             [](const Label& l, absl::string_view n) { return l.name < n; });
+  if (it != labels_.end() && it->name == name) return it->value;
+  return "";
+}
+
+bool Labels::Has(absl::string_view name) const { return !Get(name).empty(); }
+
+Labels Labels::With(absl::string_view name, absl::string_view value) const {
+  std::vector<Label> out;
+  out.reserve(labels_.size() + 1);
+  bool placed = false;
+  for (const Label& l : labels_) {
+    if (!placed && l.name >= name) {
+      if (!value.empty()) out.push_back(Label{std::string(name), std::string(value)});
+      placed = true;
+      if (l.name == name) continue;
+    }
+    out.push_back(l);
+  }
+  if (!placed && !value.empty()) out.push_back(Label{std::string(name), std::string(value)});
+  return Labels(std::move(out));
+}
+
+Labels Labels::Without(std::initializer_list<absl::string_view> names) const {
+  std::vector<Label> out;
+  out.reserve(labels_.size());
+  for (const Label& l : labels_) {
+    if (std::find(names.begin(), names.end(), l.name) == names.end()) out.push_back(l);
+  }
+  return Labels(std::move(out));
+}
+
+std::string EscapeLabelValue(absl::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string Labels::ToString() const {
+  std::string out = "{";
+  for (size_t i = 0; i < labels_.size(); ++i) {
+    if (i > 0) out += ", ";
+    absl::StrAppend(&out, labels_[i].name, "=\"", EscapeLabelValue(labels_[i].value), "\"");
+  }
+  out += "}";
+  return out;
+}
+
+int Labels::Compare(const Labels& a, const Labels& b) {
+  size_t n = std::min(a.labels_.size(), b.labels_.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (int c = a.labels_[i].name.compare(b.labels_[i].name); c != 0) return c < 0 ? -1 : 1;
+    if (int c = a.labels_[i].value.compare(b.labels_[i].value); c != 0) return c < 0 ? -1 : 1;
+  }
+  if (a.labels_.size() == b.labels_.size()) return 0;
+  return a.labels_.size() < b.labels_.size() ? -1 : 1;
+}
+
+}  // namespace sextant::prom
