@@ -1,0 +1,92 @@
+// The remote_write 1.0 codec (https://prometheus.io/docs/concepts/remote_write_spec/): a
+// protobuf WriteRequest, snappy block compressed, over HTTP POST. Our own structs; the protobuf
+// classes stay inside remote_write.cc.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "prom/labels.h"
+#include "prom/value.h"
+
+namespace sextant::prom {
+
+// What a 1.0 sender puts in Content-Type, Content-Encoding and the version header.
+inline constexpr absl::string_view kRemoteWriteVersionHeader = "X-Prometheus-Remote-Write-Version";
+inline constexpr absl::string_view kRemoteWriteContentType = "application/x-protobuf";
+inline constexpr absl::string_view kRemoteWriteContentEncoding = "snappy";
+inline constexpr absl::string_view kRemoteWriteVersion = "0.1.0";
+
+// One series as received: labels in the sender's order and unvalidated (see
+// ValidateSeriesLabels), samples in the sender's order.
+struct RemoteWriteSeries {
+  std::vector<Label> labels;
+  std::vector<Sample> samples;
+};
+
+// Metric family metadata (TYPE, HELP, UNIT) sent alongside the series.
+struct RemoteWriteMetadata {
+  // The protobuf's MetricType, same numbers.
+  enum class Type {
+    kUnknown = 0,
+    kCounter = 1,
+    kGauge = 2,
+    kHistogram = 3,
+    kGaugeHistogram = 4,
+    kSummary = 5,
+    kInfo = 6,
+    kStateset = 7,
+  };
+  Type type = Type::kUnknown;
+  std::string metric_family_name;
+  std::string help;
+  std::string unit;
+};
+
+struct RemoteWriteRequest {
+  std::vector<RemoteWriteSeries> series;
+  std::vector<RemoteWriteMetadata> metadata;
+};
+
+// Serializes `request` as a protobuf WriteRequest and snappy block compresses it: a body to
+// POST with the headers above. ResourceExhausted when the protobuf would pass 2 GiB.
+absl::StatusOr<std::string> EncodeWriteRequest(const RemoteWriteRequest& request);
+
+// Decodes a request body (snappy block compressed protobuf WriteRequest). The decompressed size
+// is read from the snappy header and checked before anything is allocated.
+//   ResourceExhausted: the decompressed size is over `max_decoded_bytes` (HTTP 413).
+//   InvalidArgument:   "snappy: ..." for a corrupt body, "protobuf: ..." for bytes that do not
+//                      parse as a WriteRequest (HTTP 400).
+// Exemplars and native histograms are skipped: a series that carries only histograms comes
+// back with no samples. Unknown enum values in metadata read as kUnknown.
+absl::StatusOr<RemoteWriteRequest> DecodeWriteRequest(absl::string_view body,
+                                                      size_t max_decoded_bytes);
+
+// Checks a request's Content-Type, Content-Encoding and X-Prometheus-Remote-Write-Version,
+// as leniently as Prometheus's receiver: an empty header means the 1.0 default; the media type
+// and encoding compare case-insensitively; Content-Type parameters other than `proto` are
+// ignored, and `proto` must name prometheus.WriteRequest; any 0.x or 1.x version is accepted.
+// On failure: InvalidArgument that IsUnsupportedMediaType() recognizes (answer HTTP 415), for
+// another media type, another encoding, a remote_write 2.x message or version, or a malformed
+// Content-Type parameter.
+absl::Status CheckRemoteWriteHeaders(absl::string_view content_type,
+                                     absl::string_view content_encoding, absl::string_view version);
+
+// Whether `status` came from CheckRemoteWriteHeaders for a body we cannot read (HTTP 415).
+bool IsUnsupportedMediaType(const absl::Status& status);
+
+// Validates one received series' labels and returns them as a label set (sorted, empty values
+// dropped: Prometheus treats `a=""` as no label a). Labels out of order are accepted and sorted,
+// as Prometheus does (some senders, vmagent among them, append labels unsorted). Rules:
+// every name matches [a-zA-Z_][a-zA-Z0-9_]*, names are unique, every value is valid UTF-8,
+// __name__ is present, not empty and a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*).
+// InvalidArgument otherwise, naming the series and the rule, for example
+//   series {__name__="x", 1a="b"}: invalid label name "1a"
+// Takes the labels by value: std::move them in to avoid copying strings.
+absl::StatusOr<Labels> ValidateSeriesLabels(std::vector<Label> labels);
+
+}  // namespace sextant::prom
