@@ -64,14 +64,15 @@ absl::StatusOr<std::string> UrlDecode(absl::string_view s, bool plus_is_space);
 std::string UrlEncode(absl::string_view s);
 
 struct HttpRequest {
-  std::string method;       // "GET", "POST", ...
-  std::string path;         // decoded path, without the query string
-  std::string raw_query;    // the query string as sent, without '?'
+  std::string method;     // "GET", "POST", ...
+  std::string path;       // decoded path, without the query string
+  std::string raw_query;  // the query string as sent, without '?'
   HttpHeaders headers;
   std::string body;         // read fully before the handler runs (bounded by max_body_bytes)
   std::string remote_addr;  // "127.0.0.1:53412"
-  // Query-string parameters, then (for POST/PUT with a form content type) form parameters,
-  // merged in that order, as Prometheus's r.Form does.
+  // Form parameters (for POST, PUT and PATCH with a form content type), then query-string
+  // parameters, merged in that order, as Go's r.Form that Prometheus reads: Get() prefers the
+  // body's value.
   HttpParams params;
   // Values of <name> segments of the matched route.
   std::map<std::string, std::string, std::less<>> path_params;

@@ -1,0 +1,86 @@
+#include "cmd/sextant/local.h"
+
+#include <csignal>
+
+#include "common/build_info.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+
+namespace sextant::cmd {
+
+std::string LoopbackIfNoHost(const std::string& listen) {
+  if (!listen.empty() && listen[0] == ':') return "127.0.0.1" + listen;
+  return listen;
+}
+
+absl::StatusOr<std::unique_ptr<LocalRole>> LocalRole::Create(const Config& config) {
+  std::unique_ptr<LocalRole> role(new LocalRole());
+  role->config_ = config;
+
+  HttpServerOptions server_opts;
+  server_opts.listen = LoopbackIfNoHost(config.server.listen);
+  server_opts.max_body_bytes = config.server.limits.body_bytes;
+  server_opts.metrics = &role->metrics_.registry();
+  SEXTANT_ASSIGN_OR_RETURN(role->server_, HttpServer::Create(server_opts),
+                           _.Prepend("server listener: "));
+  AddAdminRoutes(*role->server_, role->metrics_, role->readiness_);
+
+  HttpServerOptions collector_opts;
+  collector_opts.listen = LoopbackIfNoHost(config.collector.listen);
+  collector_opts.threads = 4;
+  SEXTANT_ASSIGN_OR_RETURN(role->collector_, HttpServer::Create(collector_opts),
+                           _.Prepend("collector listener: "));
+  AddAdminRoutes(*role->collector_, role->metrics_, role->readiness_);
+  return role;
+}
+
+absl::Status LocalRole::Start() {
+  SEXTANT_RETURN_IF_ERROR(server_->Start(), _.Prepend("server listener: "));
+  LogInfo("listening", {{"role", "server"}, {"addr", server_->address()}});
+  if (absl::Status s = collector_->Start(); !s.ok()) {
+    server_->Stop();
+    return Annotate(s, "collector listener: ");
+  }
+  LogInfo("listening", {{"role", "collector"}, {"addr", collector_->address()}});
+  if (config_.kubernetes.kubeconfig.empty() && getenv("KUBERNETES_SERVICE_HOST") == nullptr) {
+    LogInfo("autoscaler idle", {{"reason", "no cluster configured (no --kubeconfig, not in a pod)"}});
+  }
+  readiness_.Set(true);
+  LogInfo("ready", {{"role", "local"}});
+  return absl::OkStatus();
+}
+
+void LocalRole::Stop() {
+  readiness_.Set(false);
+  collector_->Stop();
+  server_->Stop();
+}
+
+int RunLocal(const Config& config) {
+  // Block the stop signals in every thread (the listeners' threads inherit the mask) and wait
+  // for them here.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  LogInfo("starting", {{"role", "local"}, {"version", SEXTANT_VERSION}, {"revision", SEXTANT_REVISION}});
+  absl::StatusOr<std::unique_ptr<LocalRole>> role = LocalRole::Create(config);
+  if (!role.ok()) {
+    LogError("cannot start", {{"role", "local"}, {"err", role.status()}});
+    return 1;
+  }
+  if (absl::Status s = (*role)->Start(); !s.ok()) {
+    LogError("cannot start", {{"role", "local"}, {"err", s}});
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  LogInfo("stopping", {{"role", "local"}, {"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  (*role)->Stop();
+  LogInfo("stopped", {{"role", "local"}});
+  return 0;
+}
+
+}  // namespace sextant::cmd

@@ -1,0 +1,44 @@
+// `sextant local`: the collector and the server in one process, on loopback by default.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/config.h"
+#include "common/http_server.h"
+#include "common/self_metrics.h"
+
+namespace sextant::cmd {
+
+// Owns the listeners of the local role. Create() does no I/O; Start() binds both listeners and
+// marks the role ready; Stop() drains and closes them. Not thread-safe: one owner drives it.
+class LocalRole {
+ public:
+  static absl::StatusOr<std::unique_ptr<LocalRole>> Create(const Config& config);
+
+  // Unavailable when a listener cannot bind (the message names the address).
+  absl::Status Start();
+  void Stop();
+
+  // Bound addresses ("127.0.0.1:9190"), valid after Start().
+  std::string server_address() const { return server_->address(); }
+  std::string collector_address() const { return collector_->address(); }
+
+ private:
+  LocalRole() = default;
+
+  Config config_;
+  SelfMetrics metrics_{"local"};
+  Readiness readiness_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<HttpServer> collector_;
+};
+
+// In `local`, a listen address without a host ("":9190") binds loopback, not every interface.
+std::string LoopbackIfNoHost(const std::string& listen);
+
+// Runs the local role until SIGINT or SIGTERM. Returns the exit code.
+int RunLocal(const Config& config);
+
+}  // namespace sextant::cmd
