@@ -1,7 +1,6 @@
 #include "common/config.h"
 
-#include <cerrno>
-#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -69,7 +68,9 @@ class MapReader {
     }
     std::vector<std::string> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& key_node = it->first;
+      // yaml-cpp's iterator yields a temporary pair: copy the nodes (they are handles).
+      const YAML::Node key_node = it->first;
+      const YAML::Node value = it->second;
       if (!key_node.IsScalar()) {
         ctx_.Error(key_node.Mark(), PathOrTop(), "keys must be plain strings");
         continue;
@@ -87,8 +88,8 @@ class MapReader {
         ctx_.Error(key_node.Mark(), path, absl::StrCat("unknown key", Suggestion(key)));
         continue;
       }
-      if (it->second.IsNull()) continue;
-      field->second(it->second, path);
+      if (value.IsNull()) continue;
+      field->second(value, path);
     }
   }
 
@@ -341,19 +342,36 @@ void ReadAlerting(ReadContext& ctx, MapReader& r, AlertingConfig& c) {
           }));
 }
 
-// Rejects documents nested deeper than kMaxNesting, counting flow brackets and block indentation
-// steps; a cheap guard, not a YAML parser.
+// Rejects documents whose flow collections ([...] and {...}) nest deeper than kMaxNesting,
+// counting brackets outside quoted scalars and comments; a cheap guard with a clear message, not
+// a YAML parser. Block nesting (indentation, "- - -") is bounded by yaml-cpp's own depth guard.
 absl::Status CheckNesting(absl::string_view yaml, absl::string_view source) {
   int flow = 0;
   int line = 1;
+  char quote = 0;        // the open quote character, or 0
+  bool comment = false;  // inside a # comment up to the end of the line
+  char prev = '\n';
   for (char c : yaml) {
-    if (c == '\n') ++line;
-    if (c == '[' || c == '{') ++flow;
-    if ((c == ']' || c == '}') && flow > 0) --flow;
-    if (flow > kMaxNesting) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ":", line, ": nested deeper than ", kMaxNesting, " levels"));
+    if (c == '\n') {
+      ++line;
+      comment = false;
+    } else if (comment) {
+      // skip
+    } else if (quote != 0) {
+      if (c == quote) quote = 0;  // '' and \" escapes re-open at once; good enough for counting
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '#' && (prev == ' ' || prev == '\t' || prev == '\n')) {
+      comment = true;
+    } else if (c == '[' || c == '{') {
+      if (++flow > kMaxNesting) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, ":", line, ": nested deeper than ", kMaxNesting, " levels"));
+      }
+    } else if ((c == ']' || c == '}') && flow > 0) {
+      --flow;
     }
+    prev = c;
   }
   return absl::OkStatus();
 }
@@ -410,16 +428,24 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml, absl::string_view sou
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    std::string msg = absl::StrCat("read config file ", path, ": ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(msg);
-    if (err == EACCES) return absl::PermissionDeniedError(msg);
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (ec) {
+    std::string msg = absl::StrCat("read config file ", path, ": ", ec.message());
+    if (ec == std::errc::no_such_file_or_directory) return absl::NotFoundError(msg);
+    if (ec == std::errc::permission_denied) return absl::PermissionDeniedError(msg);
     return absl::UnavailableError(msg);
   }
+  if (!std::filesystem::is_regular_file(st)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("read config file ", path, ": not a regular file"));
+  }
+  std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
-  ss << in.rdbuf();
+  if (in) ss << in.rdbuf();
+  if (!in || in.bad()) {
+    return absl::PermissionDeniedError(absl::StrCat("read config file ", path, ": cannot read"));
+  }
   return ParseConfig(ss.str(), path);
 }
 
@@ -448,6 +474,20 @@ absl::Status ValidateConfig(const Config& c) {
   if (le.retry_period >= le.renew_deadline) {
     errors.push_back("kubernetes.leaderElection.retryPeriod: must be shorter than renewDeadline");
   }
+  auto at_least_one = [&](int64_t v, absl::string_view key) {
+    if (v < 1) errors.push_back(absl::StrCat(key, ": must be at least 1"));
+  };
+  at_least_one(c.server.limits.body_bytes, "server.limits.bodyBytes");
+  at_least_one(c.server.limits.label_value_bytes, "server.limits.labelValueBytes");
+  for (size_t i = 0; i < c.collector.remote_write.size(); ++i) {
+    at_least_one(c.collector.remote_write[i].queue_bytes,
+                 absl::StrCat("collector.remoteWrite[", i, "].queueBytes"));
+  }
+  for (size_t i = 0; i < c.server.remote_write.size(); ++i) {
+    at_least_one(c.server.remote_write[i].queue_bytes,
+                 absl::StrCat("server.remoteWrite[", i, "].queueBytes"));
+  }
+  positive(c.alerting.crash_loop.resolve_after, "alerting.crashLoop.resolveAfter");
   if (c.collector.host_root.empty()) errors.push_back("collector.hostRoot: must not be empty");
   if (c.server.data_dir.empty()) errors.push_back("server.dataDir: must not be empty");
   if (c.server.retention.time < absl::ZeroDuration()) {

@@ -165,16 +165,25 @@ std::string FormatLogLine(LogFormat format, absl::Time ts, LogLevel level, absl:
 void Log(LogLevel level, absl::string_view msg, LogFields fields) {
   if (!LogEnabled(level)) return;
   SinkState& st = State();
-  absl::MutexLock lock(&st.mu);
-  absl::Time now = st.now ? st.now() : absl::Now();
+  std::function<void(absl::string_view)> sink;
+  std::function<absl::Time()> now_fn;
+  {
+    absl::MutexLock lock(&st.mu);
+    sink = st.sink;
+    now_fn = st.now;
+  }
+  // Formatting and writing happen outside the lock: a blocked stderr or a slow sink must not
+  // stall other threads' logging, and a sink may log itself.
+  const absl::Time now = now_fn ? now_fn() : absl::Now();
   std::string line =
       FormatLogLine(static_cast<LogFormat>(g_format.load()), now, level, msg, fields);
-  if (st.sink) {
-    st.sink(line);
+  if (sink) {
+    sink(line);
     return;
   }
   line += '\n';
-  // One write per line so lines from several processes sharing stderr do not interleave.
+  // One write per line, so lines from several threads (and processes sharing stderr) do not
+  // interleave.
   const char* p = line.data();
   size_t left = line.size();
   while (left > 0) {

@@ -5,7 +5,7 @@
 //
 // logfmt by default (ts=... level=info msg="listening" addr=127.0.0.1:9190), JSON when chosen.
 // Lines below the configured level are dropped before they are formatted. Thread-safe: each
-// line is formatted first and written with one write under a lock.
+// line is formatted, then written with one write(2) call, and no lock is held while writing.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +30,7 @@ absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view s);
 absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view s);
 absl::string_view LogLevelName(LogLevel level);
 
-// A field value; numbers stay unquoted in JSON.
+// A field value; numbers stay unquoted in JSON. A value type, thread-compatible.
 class LogValue {
  public:
   LogValue(absl::string_view s) : text_(s) {}         // NOLINT: implicit by design.

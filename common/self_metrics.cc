@@ -128,16 +128,23 @@ SelfMetrics::SelfMetrics(absl::string_view role)
 }
 
 void SelfMetrics::AddCollectable(const std::shared_ptr<prometheus::Collectable>& collectable) {
+  absl::MutexLock lock(&mu_);
   extra_.push_back(collectable);
 }
 
 std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   std::vector<prometheus::MetricFamily> out = registry_->Collect();
   for (auto& f : process_->Collect()) out.push_back(std::move(f));
-  for (const auto& weak : extra_) {
-    if (auto c = weak.lock()) {
-      for (auto& f : c->Collect()) out.push_back(std::move(f));
+  std::vector<std::shared_ptr<prometheus::Collectable>> extra;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& weak : extra_) {
+      if (auto c = weak.lock()) extra.push_back(std::move(c));
     }
+  }
+  // Collected outside the lock: a source may take its time.
+  for (const auto& c : extra) {
+    for (auto& f : c->Collect()) out.push_back(std::move(f));
   }
   return out;
 }

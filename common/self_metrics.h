@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
@@ -17,8 +19,8 @@ namespace sextant {
 
 class HttpServer;
 
-// Owns the registry; components keep references to the metrics they build in it. Collect and
-// RenderText may be called from any thread (prometheus-cpp metrics are thread-safe).
+// Owns the registry; components keep references to the metrics they build in it. Thread-safe:
+// every method may be called from any thread (prometheus-cpp metrics are thread-safe).
 class SelfMetrics {
  public:
   // `role` is put on sextant_build_info{role=...}.
@@ -27,7 +29,7 @@ class SelfMetrics {
   prometheus::Registry& registry() { return *registry_; }
 
   // Adds another source of families served with these (e.g. a component's own Collectable).
-  // Held weakly: a source that is gone is skipped. Call before serving.
+  // Held weakly: a source that is gone is skipped.
   void AddCollectable(const std::shared_ptr<prometheus::Collectable>& collectable);
 
   // Every family: the registry's, the process_* ones, then the added collectables'.
@@ -38,7 +40,8 @@ class SelfMetrics {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> process_;
-  std::vector<std::weak_ptr<prometheus::Collectable>> extra_;
+  mutable absl::Mutex mu_;
+  std::vector<std::weak_ptr<prometheus::Collectable>> extra_ ABSL_GUARDED_BY(mu_);
 };
 
 // The process_* families read from /proc/self: process_cpu_seconds_total,

@@ -15,7 +15,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/self_metrics.h"
 #include "prom/labels.h"
 
 namespace sextant::prom {

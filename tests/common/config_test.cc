@@ -98,6 +98,7 @@ alerting:
   EXPECT_EQ(c->collector.kubelet.url, "https://10.0.0.1:10250");
   EXPECT_TRUE(c->collector.kubelet.insecure_tls);
   ASSERT_EQ(c->collector.remote_write.size(), 2u);
+  EXPECT_EQ(c->collector.remote_write[0].url, "http://a/api/v1/write");
   EXPECT_EQ(c->collector.remote_write[0].queue_bytes, 1 << 20);
   EXPECT_EQ(c->collector.remote_write[1].url, "http://b/w");
   EXPECT_EQ(c->collector.remote_write[1].queue_bytes, 64 << 20);
@@ -106,22 +107,46 @@ alerting:
   EXPECT_EQ(c->server.retention.size, int64_t{10} << 30);
   EXPECT_EQ(c->server.wal.fsync, FsyncPolicy::kAlways);
   EXPECT_EQ(c->server.wal.fsync_interval, absl::Milliseconds(250));
+  EXPECT_EQ(c->server.listen, ":19190");
+  EXPECT_EQ(c->server.limits.body_bytes, 1 << 20);
   EXPECT_EQ(c->server.limits.series_per_request, 10);
+  EXPECT_EQ(c->server.limits.labels_per_series, 8);
+  EXPECT_EQ(c->server.limits.label_value_bytes, 128);
+  EXPECT_EQ(c->server.limits.active_series, 1000);
+  EXPECT_EQ(c->server.limits.query_samples, 5000);
   EXPECT_EQ(c->server.limits.query_timeout, absl::Seconds(30));
   ASSERT_EQ(c->server.remote_write.size(), 1u);
+  EXPECT_EQ(c->server.remote_write[0].url, "http://mimir/api/v1/push");
+  EXPECT_EQ(c->kubernetes.kubeconfig, "/etc/kubeconfig");
   EXPECT_EQ(c->kubernetes.context, "prod");
-  EXPECT_TRUE(c->kubernetes.leader_election.enabled);
-  EXPECT_EQ(c->kubernetes.leader_election.lease_namespace, "ops");
-  EXPECT_EQ(c->kubernetes.leader_election.retry_period, absl::Seconds(5));
+  const LeaderElectionConfig& le = c->kubernetes.leader_election;
+  EXPECT_TRUE(le.enabled);
+  EXPECT_EQ(le.lease_namespace, "ops");
+  EXPECT_EQ(le.name, "sx");
+  EXPECT_EQ(le.lease_duration, absl::Seconds(30));
+  EXPECT_EQ(le.renew_deadline, absl::Seconds(20));
+  EXPECT_EQ(le.retry_period, absl::Seconds(5));
   EXPECT_FALSE(c->autoscaler.enabled);
+  EXPECT_EQ(c->autoscaler.sync_interval, absl::Seconds(1));
   EXPECT_EQ(c->autoscaler.policy_files, (std::vector<std::string>{"a.yaml", "b.yaml"}));
+  EXPECT_EQ(c->autoscaler.watch_namespaces, (std::vector<std::string>{"web"}));
+  EXPECT_TRUE(c->autoscaler.dry_run);
   EXPECT_EQ(c->autoscaler.query_url, "http://prometheus:9090");
   EXPECT_EQ(c->alerting.evaluation_interval, absl::Minutes(1));
+  EXPECT_EQ(c->alerting.rule_files, (std::vector<std::string>{"rules/*.yaml"}));
+  EXPECT_EQ(c->alerting.alertmanagers, (std::vector<std::string>{"http://alertmanager:9093"}));
   ASSERT_EQ(c->alerting.webhooks.size(), 1u);
+  EXPECT_EQ(c->alerting.webhooks[0].url, "http://hook");
   EXPECT_EQ(c->alerting.webhooks[0].hmac_secret_file, "/secret");
   EXPECT_FALSE(c->alerting.kubernetes_events);
-  EXPECT_EQ(c->alerting.crash_loop.resolve_after, absl::Hours(1));
-  EXPECT_EQ(c->alerting.crash_loop.log_bytes, 16 << 10);
+  EXPECT_EQ(c->alerting.outbox_dir, "/outbox");
+  const CrashLoopConfig& cl = c->alerting.crash_loop;
+  EXPECT_FALSE(cl.enabled);
+  EXPECT_EQ(cl.restarts, 5);
+  EXPECT_EQ(cl.window, absl::Minutes(5));
+  EXPECT_EQ(cl.resolve_after, absl::Hours(1));
+  EXPECT_EQ(cl.log_lines, 50);
+  EXPECT_EQ(cl.log_bytes, 16 << 10);
   EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
 }
 
@@ -189,6 +214,31 @@ TEST(ConfigTest, DeepNestingIsRefused) {
   EXPECT_THAT(c.status().message(), HasSubstr("nested deeper"));
 }
 
+TEST(ConfigTest, BracketsInQuotedStringsAndCommentsDoNotCountAsNesting) {
+  std::string many(200, '[');
+  absl::StatusOr<Config> c = ParseConfig(
+      "server:\n  dataDir: \"" + many + "\"  # " + many + "\n", "c.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server.data_dir, many);
+}
+
+TEST(ConfigTest, EmptyListClearsDefaultRemoteWrite) {
+  absl::StatusOr<Config> c = ParseConfig("collector:\n  remoteWrite: []\n", "c.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->collector.remote_write.empty());
+}
+
+TEST(ConfigTest, ValidateRejectsZeroLimits) {
+  Config c;
+  c.server.limits.body_bytes = 0;
+  c.collector.remote_write[0].queue_bytes = 0;
+  c.alerting.crash_loop.resolve_after = absl::ZeroDuration();
+  const std::string msg(ValidateConfig(c).message());
+  EXPECT_THAT(msg, HasSubstr("server.limits.bodyBytes: must be at least 1"));
+  EXPECT_THAT(msg, HasSubstr("collector.remoteWrite[0].queueBytes: must be at least 1"));
+  EXPECT_THAT(msg, HasSubstr("alerting.crashLoop.resolveAfter: must be positive"));
+}
+
 TEST(ConfigTest, ValidateRejectsInconsistentLeaderElection) {
   Config c;
   c.kubernetes.leader_election.renew_deadline = absl::Seconds(20);
@@ -208,6 +258,10 @@ TEST(ConfigTest, LoadConfigFileReadsFileAndReportsMissingOne) {
   absl::StatusOr<Config> missing = LoadConfigFile(dir.Path("nope.yaml"));
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr("nope.yaml"));
+  // A directory is not silently read as an empty document.
+  absl::StatusOr<Config> directory = LoadConfigFile(dir.path());
+  EXPECT_EQ(directory.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(directory.status().message(), HasSubstr("not a regular file"));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "common/http_client.h"
+#include "common/http_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/counter.h"
@@ -75,6 +77,42 @@ TEST(SelfMetricsTest, AddedCollectablesAreServedWhileAlive) {
   EXPECT_THAT(metrics.RenderText(), HasSubstr("sextant_extra 7"));
   extra.reset();
   EXPECT_THAT(metrics.RenderText(), ::testing::Not(HasSubstr("sextant_extra")));
+}
+
+}  // namespace
+}  // namespace sextant
+
+namespace sextant {
+namespace {
+
+TEST(AdminRoutesTest, ReadyFollowsReadinessHealthyAlwaysAndHeadWorks) {
+  SelfMetrics metrics("server");
+  Readiness readiness;
+  auto server = HttpServer::Create(HttpServerOptions{});
+  ASSERT_TRUE(server.ok());
+  AddAdminRoutes(**server, metrics, readiness);
+  ASSERT_TRUE((*server)->Start().ok());
+  auto client = CurlHttpClient::Create(HttpClientOptions{});
+  ASSERT_TRUE(client.ok());
+  auto send = [&](const char* method, const char* path) {
+    HttpClientRequest req;
+    req.method = method;
+    req.url = "http://" + (*server)->address() + path;
+    absl::StatusOr<HttpClientResponse> r = (*client)->Send(req);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->status : -1;
+  };
+  EXPECT_EQ(send("GET", "/-/ready"), 503);
+  EXPECT_EQ(send("GET", "/-/healthy"), 200);
+  readiness.Set(true);
+  EXPECT_EQ(send("GET", "/-/ready"), 200);
+  EXPECT_EQ(send("HEAD", "/-/ready"), 200);
+  EXPECT_EQ(send("HEAD", "/-/healthy"), 200);
+  EXPECT_EQ(send("GET", "/metrics"), 200);
+  EXPECT_EQ(send("POST", "/metrics"), 405);
+  readiness.Set(false);
+  EXPECT_EQ(send("GET", "/-/ready"), 503);
+  (*server)->Stop();
 }
 
 }  // namespace

@@ -1,18 +1,6 @@
 // libFuzzer target for prom/text_format.h. Each input is parsed as text 0.0.4 and as
 // OpenMetrics; whatever parses is written back (0.0.4) and parsed again, and the target traps
-// when that second parse fails or reads something else. Built by hand with clang (from the
-// repository root, after a cmake configure into build/):
-//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -I. -Ibuild \
-//     tests/fuzz/exposition_fuzz.cc prom/text_format.cc prom/labels.cc -o exposition_fuzz \
-//     -labsl_strings -labsl_strings_internal -labsl_status -labsl_statusor -labsl_raw_hash_set \
-//     -labsl_hash -labsl_city -labsl_low_level_hash -labsl_cord -labsl_cord_internal \
-//     -labsl_cordz_info -labsl_cordz_functions -labsl_cordz_handle -labsl_base \
-//     -labsl_spinlock_wait -labsl_raw_logging_internal -labsl_throw_delegate -labsl_int128 \
-//     -labsl_str_format_internal -labsl_strerror -labsl_synchronization -labsl_time \
-//     -labsl_time_zone -labsl_stacktrace -labsl_symbolize -labsl_debugging_internal \
-//     -labsl_demangle_internal -labsl_malloc_internal -labsl_graphcycles_internal \
-//     -labsl_bad_optional_access -labsl_bad_variant_access -labsl_exponential_biased
-//   ./exposition_fuzz -max_total_time=60 tests/fuzz/corpus/exposition
+// when that second parse fails or reads something else. `make fuzz` builds and runs it.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>

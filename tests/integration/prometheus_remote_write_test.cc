@@ -2,7 +2,9 @@
 // HttpServer and remote_write codec. What we decode must equal what Prometheus's own query API
 // answers for the same metric at the same timestamp: same series (label sets, __name__
 // included), same values to the bit.
+#include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -98,30 +100,39 @@ TEST(PrometheusRemoteWriteTest, DecodedSamplesMatchPrometheusQueryApi) {
   });
   ASSERT_TRUE((*server)->Start().ok());
 
-  absl::StatusOr<int> prom_port = testing::PickFreePort();
-  ASSERT_TRUE(prom_port.ok());
-  const std::string prom_addr = absl::StrCat("127.0.0.1:", *prom_port);
-  std::string config = dir.WriteFile(
-      "prometheus.yml",
-      absl::StrCat("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                   "scrape_configs:\n  - job_name: prometheus\n    static_configs:\n"
-                   "      - targets: ['", prom_addr, "']\n"
-                   "remote_write:\n  - url: http://", (*server)->address(), "/api/v1/write\n"
-                   "    queue_config: {batch_send_deadline: 500ms, min_backoff: 50ms, max_backoff: 500ms}\n"));
-  absl::StatusOr<testing::Subprocess> prometheus = testing::Subprocess::Start(
-      {"prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir.Path("data"),
-       "--web.listen-address=" + prom_addr, "--log.level=warn"},
-      dir.Path("prometheus.log"));
-  ASSERT_TRUE(prometheus.ok()) << prometheus.status();
-
-  // Wait (bounded) until four scrapes of the metric have arrived; the second is then complete
-  // (later samples of a series are sent after earlier ones).
-  absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (TimestampsOf(received, kMetric).size() < 4 && absl::Now() < deadline &&
-         prometheus->Running()) {
-    absl::SleepFor(absl::Milliseconds(100));
+  // Prometheus cannot report a port it picked itself, so pick a free one; should another process
+  // take it before Prometheus binds, start again on a new one.
+  std::optional<testing::Subprocess> prometheus;
+  std::string prom_addr;
+  std::vector<int64_t> ts;
+  for (int attempt = 0; attempt < 3 && ts.size() < 4; ++attempt) {
+    absl::StatusOr<int> prom_port = testing::PickFreePort();
+    ASSERT_TRUE(prom_port.ok());
+    prom_addr = absl::StrCat("127.0.0.1:", *prom_port);
+    // One shard, so a series' samples arrive in order and a later scrape implies earlier ones.
+    std::string config = dir.WriteFile(
+        "prometheus.yml",
+        absl::StrCat("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                     "scrape_configs:\n  - job_name: prometheus\n    static_configs:\n"
+                     "      - targets: ['", prom_addr, "']\n"
+                     "remote_write:\n  - url: http://", (*server)->address(), "/api/v1/write\n"
+                     "    queue_config: {min_shards: 1, max_shards: 1, batch_send_deadline: 500ms,"
+                     " min_backoff: 50ms, max_backoff: 500ms}\n"));
+    prometheus.reset();
+    absl::StatusOr<testing::Subprocess> started = testing::Subprocess::Start(
+        {"prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir.Path("data"),
+         "--web.listen-address=" + prom_addr, "--log.level=warn"},
+        dir.Path("prometheus.log"));
+    ASSERT_TRUE(started.ok()) << started.status();
+    prometheus.emplace(std::move(*started));
+    // Wait (bounded) until four scrapes of the metric have arrived; the second one is then
+    // complete, since with one shard each series' samples are sent in order.
+    absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while ((ts = TimestampsOf(received, kMetric)).size() < 4 && absl::Now() < deadline &&
+           prometheus->Running()) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
   }
-  std::vector<int64_t> ts = TimestampsOf(received, kMetric);
   ASSERT_GE(ts.size(), 4u) << "Prometheus did not deliver; log:\n"
                            << testing::ReadFileOrDie(dir.Path("prometheus.log"));
   EXPECT_TRUE(received.header_errors().empty()) << received.header_errors()[0];
@@ -138,7 +149,9 @@ TEST(PrometheusRemoteWriteTest, DecodedSamplesMatchPrometheusQueryApi) {
   auto client = CurlHttpClient::Create(HttpClientOptions{});
   ASSERT_TRUE(client.ok());
   HttpClientRequest query;
-  query.url = absl::StrCat("http://", prom_addr, "/api/v1/query?query=", kMetric,
+  // A range selector over the last 500 ms returns the raw samples with their own timestamps:
+  // exactly the scrape at `at` (scrapes are 1 s apart).
+  query.url = absl::StrCat("http://", prom_addr, "/api/v1/query?query=", kMetric, "%5B500ms%5D",
                            "&time=", at / 1000, ".", absl::StrFormat("%03d", at % 1000));
   absl::StatusOr<HttpClientResponse> resp = (*client)->Send(query);
   ASSERT_TRUE(resp.ok()) << resp.status();
@@ -147,6 +160,7 @@ TEST(PrometheusRemoteWriteTest, DecodedSamplesMatchPrometheusQueryApi) {
   rapidjson::Document doc;
   doc.Parse(resp->body.data(), resp->body.size());
   ASSERT_FALSE(doc.HasParseError());
+  ASSERT_STREQ(doc["data"]["resultType"].GetString(), "matrix");
   const rapidjson::Value& result = doc["data"]["result"];
   std::map<prom::Labels, double> theirs;
   for (const rapidjson::Value& r : result.GetArray()) {
@@ -154,11 +168,12 @@ TEST(PrometheusRemoteWriteTest, DecodedSamplesMatchPrometheusQueryApi) {
     for (const auto& m : r["metric"].GetObject()) {
       labels.push_back({m.name.GetString(), m.value.GetString()});
     }
-    const rapidjson::Value& value = r["value"];
-    // The instant query's sample is the scrape at `at` itself.
-    EXPECT_EQ(static_cast<int64_t>(value[0].GetDouble() * 1000 + 0.5), at);
+    const rapidjson::Value& values = r["values"];
+    ASSERT_EQ(values.Size(), 1u) << labels.size();
+    // Prometheus renders sample times as seconds with millisecond decimals.
+    EXPECT_EQ(std::llround(values[0][0].GetDouble() * 1000), at);
     double v;
-    ASSERT_TRUE(absl::SimpleAtod(value[1].GetString(), &v));
+    ASSERT_TRUE(absl::SimpleAtod(values[0][1].GetString(), &v));
     absl::StatusOr<prom::Labels> parsed = prom::Labels::FromUnsorted(std::move(labels));
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     theirs[*parsed] = v;

@@ -1,7 +1,5 @@
 #include "prom/text_format.h"
 
-#include <stdio.h>
-#include <sys/wait.h>
 
 #include <bit>
 #include <cmath>
@@ -13,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/self_metrics.h"  // kTextFormatContentType
 #include "prom/value.h"
 #include "tests/util/test_util.h"
 
@@ -711,69 +710,6 @@ TEST(TextFormatRoundTripTest, RandomFamiliesSurviveWriteAndParse) {
   auto back = MustParse(text, kText);
   ExpectSameFamilies(fams, back);
   EXPECT_EQ(WriteTextFormat(back), text);
-}
-
-// `promtool check metrics` (client_golang's parser plus lint) accepts what the writer writes.
-TEST(TextFormatRoundTripTest, PromtoolAcceptsWriterOutput) {
-  std::vector<MetricFamily> fams = MustParse(
-      "# HELP sextant_http_requests_total HTTP requests served, by handler and code.\n"
-      "# TYPE sextant_http_requests_total counter\n"
-      "sextant_http_requests_total{code=\"200\",handler=\"/api/v1/query\"} 1027\n"
-      "sextant_http_requests_total{code=\"400\",handler=\"/api/v1/query\"} 3 1686547200123\n"
-      "# HELP sextant_head_series Series in the head block.\n"
-      "# TYPE sextant_head_series gauge\n"
-      "sextant_head_series 123456\n"
-      "# HELP sextant_query_duration_seconds Query latency.\n"
-      "# TYPE sextant_query_duration_seconds histogram\n"
-      "sextant_query_duration_seconds_bucket{le=\"0.005\"} 10\n"
-      "sextant_query_duration_seconds_bucket{le=\"0.1\"} 200\n"
-      "sextant_query_duration_seconds_bucket{le=\"+Inf\"} 250\n"
-      "sextant_query_duration_seconds_sum 12.75\n"
-      "sextant_query_duration_seconds_count 250\n"
-      "# HELP sextant_wal_fsync_duration_seconds WAL fsync latency.\n"
-      "# TYPE sextant_wal_fsync_duration_seconds summary\n"
-      "sextant_wal_fsync_duration_seconds{quantile=\"0.5\"} 0.0012\n"
-      "sextant_wal_fsync_duration_seconds{quantile=\"0.99\"} 0.0309\n"
-      "sextant_wal_fsync_duration_seconds_sum 4.5\n"
-      "sextant_wal_fsync_duration_seconds_count 2000\n",
-      kText);
-  auto om = MustParse(
-      testing::ReadFileOrDie(testing::SourcePath("tests/testdata/exposition/openmetrics.txt")),
-      kOM);
-  // OpenMetrics families, mapped to 0.0.4, with help text so that lint has nothing to say.
-  for (MetricFamily& f : om) {
-    if (f.help.empty()) f.help = "Test family.";
-    if (f.name == "http_requests" || f.name == "request_duration_seconds") fams.push_back(f);
-  }
-  fams.push_back(MetricFamily{"sextant_node_info",
-                              "Labels with awkward values.",
-                              MetricType::kGauge,
-                              "",
-                              {S({{"__name__", "sextant_node_info"},
-                                  {"kernel", "#1 SMP \"PREEMPT\" \\ x\ny"},
-                                  {"node", "worker-1"}},
-                                 1)}});
-  std::string text = WriteTextFormat(fams);
-
-  testing::TempDir dir;
-  std::string out_path = dir.Path("promtool.out");
-  std::string cmd = absl::StrCat("/usr/bin/promtool check metrics > ", out_path, " 2>&1");
-  FILE* p = popen(cmd.c_str(), "w");
-  ASSERT_NE(p, nullptr) << "cannot run promtool";
-  ASSERT_EQ(fwrite(text.data(), 1, text.size(), p), text.size());
-  int status = pclose(p);
-  std::string output = testing::ReadFileOrDie(out_path);
-  ASSERT_TRUE(WIFEXITED(status)) << output;
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "promtool said:\n" << output << "\ninput:\n" << text;
-  EXPECT_EQ(output, "");
-
-  // And it does fail on bad input, so the check above can fail.
-  FILE* bad = popen(cmd.c_str(), "w");
-  ASSERT_NE(bad, nullptr);
-  std::string bad_text = "# TYPE x_total counter\n# TYPE x_total counter\nx_total 1\n";
-  fwrite(bad_text.data(), 1, bad_text.size(), bad);
-  int bad_status = pclose(bad);
-  EXPECT_TRUE(!WIFEXITED(bad_status) || WEXITSTATUS(bad_status) != 0);
 }
 
 // ----- Pathological inputs: these finish quickly only when parsing is linear.

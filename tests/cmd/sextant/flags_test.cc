@@ -1,5 +1,7 @@
 #include "cmd/sextant/flags.h"
 
+#include <map>
+
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "gmock/gmock.h"
@@ -86,6 +88,67 @@ TEST_F(FlagsTest, ListenMapsToTheRolesOwnKey) {
   EXPECT_EQ(c->collector.interval, absl::Seconds(1));
 }
 
+// Every flag that maps onto a config key (DESIGN.md 3.2 and 3.7) lands on that key.
+TEST_F(FlagsTest, EveryConfigFlagMapsOntoItsKey) {
+  absl::StatusOr<ParsedFlags> p = ParseRoleFlags(
+      Role("server"), {"--data-dir=/data", "--retention=30d", "--kubeconfig=/kc", "--context=prod",
+                       "--leader-elect", "--listen=:7777"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  absl::StatusOr<Config> c = LoadConfigWithFlags(Role("server"), *p);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server.data_dir, "/data");
+  EXPECT_EQ(c->server.retention.time, absl::Hours(24 * 30));
+  EXPECT_EQ(c->kubernetes.kubeconfig, "/kc");
+  EXPECT_EQ(c->kubernetes.context, "prod");
+  EXPECT_TRUE(c->kubernetes.leader_election.enabled);
+  EXPECT_EQ(c->server.listen, ":7777");
+  EXPECT_EQ(c->collector.listen, ":9191");
+
+  ResetFlagsForTest();
+  p = ParseRoleFlags(Role("collector"),
+                     {"--interval=2s", "--remote-write-url=http://a/w", "--remote-write-url=http://b/w",
+                      "--host-root=/host", "--kubelet-url=https://10.0.0.1:10250",
+                      "--kubelet-insecure-tls", "--node-name=node-a", "--listen=:7778"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  c = LoadConfigWithFlags(Role("collector"), *p);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->collector.interval, absl::Seconds(2));
+  ASSERT_EQ(c->collector.remote_write.size(), 2u);
+  EXPECT_EQ(c->collector.remote_write[0].url, "http://a/w");
+  EXPECT_EQ(c->collector.remote_write[0].queue_bytes, 64 << 20);
+  EXPECT_EQ(c->collector.remote_write[1].url, "http://b/w");
+  EXPECT_EQ(c->collector.host_root, "/host");
+  EXPECT_EQ(c->collector.kubelet.url, "https://10.0.0.1:10250");
+  EXPECT_TRUE(c->collector.kubelet.insecure_tls);
+  EXPECT_EQ(c->collector.node_name, "node-a");
+  EXPECT_EQ(c->collector.listen, ":7778");
+  EXPECT_EQ(c->server.listen, ":9190");
+
+  ResetFlagsForTest();
+  p = ParseRoleFlags(Role("local"), {"--collector-listen=127.0.0.1:7779", "--listen=127.0.0.1:7780"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  c = LoadConfigWithFlags(Role("local"), *p);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->collector.listen, "127.0.0.1:7779");
+  EXPECT_EQ(c->server.listen, "127.0.0.1:7780");
+}
+
+TEST_F(FlagsTest, FlagsNotGivenLeaveFileValues) {
+  testing::TempDir dir;
+  std::string path = dir.WriteFile(
+      "c.yaml",
+      "kubernetes:\n  kubeconfig: /file-kc\n  leaderElection: {enabled: true}\n"
+      "collector:\n  remoteWrite: [{url: http://file/w}]\n");
+  absl::StatusOr<ParsedFlags> p = ParseRoleFlags(Role("server"), {"--config=" + path});
+  ASSERT_TRUE(p.ok());
+  absl::StatusOr<Config> c = LoadConfigWithFlags(Role("server"), *p);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kubernetes.kubeconfig, "/file-kc");
+  EXPECT_TRUE(c->kubernetes.leader_election.enabled);  // --leader-elect's default does not win
+  ASSERT_EQ(c->collector.remote_write.size(), 1u);
+  EXPECT_EQ(c->collector.remote_write[0].url, "http://file/w");
+}
+
 TEST_F(FlagsTest, BadFlagValueAndBadConfigNameTheirSource) {
   absl::StatusOr<ParsedFlags> p = ParseRoleFlags(Role("server"), {"--retention=15x"});
   ASSERT_TRUE(p.ok());
@@ -112,6 +175,18 @@ TEST_F(FlagsTest, HelpListsEveryFlagOfTheRoleWithDashes) {
     }
   }
   EXPECT_THAT(RoleHelp(*FindRole("collector")), HasSubstr("--remote-write-url=VALUE (repeatable)"));
+  // The flags DESIGN.md 3.2 names, per role, written out independently of Roles().
+  const std::map<std::string, std::vector<std::string>> kDesign = {
+      {"collector", {"--config", "--listen", "--log-level", "--log-format", "--interval",
+                     "--remote-write-url", "--once", "--host-root", "--kubelet-url", "--node-name"}},
+      {"server", {"--config", "--listen", "--log-level", "--log-format", "--data-dir",
+                  "--retention", "--kubeconfig", "--leader-elect"}},
+      {"replay", {"--policy", "--scenario", "--from"}},
+  };
+  for (const auto& [role, flags] : kDesign) {
+    std::string help = RoleHelp(*FindRole(role));
+    for (const std::string& f : flags) EXPECT_THAT(help, HasSubstr("  " + f)) << role;
+  }
   std::string top = TopHelp();
   for (const char* cmd : {"collector", "server", "local", "replay", "version"}) {
     EXPECT_THAT(top, HasSubstr(cmd));
