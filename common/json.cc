@@ -7,64 +7,16 @@
 #include "rapidjson/error/en.h"
 #include "rapidjson/memorystream.h"
 #include "rapidjson/reader.h"
+#include "common/utf8.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
 namespace sextant {
 namespace {
 
-constexpr absl::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// The length of the valid UTF-8 sequence at the start of `s`, or the length of its maximal
-// invalid prefix negated (at least 1), as the Unicode standard's "maximal subpart" rule asks.
-int Utf8SequenceLength(absl::string_view s) {
-  const auto c = static_cast<unsigned char>(s[0]);
-  if (c < 0x80) return 1;
-  int len;
-  unsigned char lo = 0x80, hi = 0xBF;  // valid range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c == 0xE0) {
-    len = 3;
-    lo = 0xA0;
-  } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-    len = 3;
-  } else if (c == 0xED) {
-    len = 3;
-    hi = 0x9F;  // no surrogates
-  } else if (c == 0xF0) {
-    len = 4;
-    lo = 0x90;
-  } else if (c >= 0xF1 && c <= 0xF3) {
-    len = 4;
-  } else if (c == 0xF4) {
-    len = 4;
-    hi = 0x8F;  // nothing past U+10FFFF
-  } else {
-    return -1;
-  }
-  for (int i = 1; i < len; ++i) {
-    if (static_cast<size_t>(i) >= s.size()) return -i;
-    const auto b = static_cast<unsigned char>(s[i]);
-    const unsigned char min = i == 1 ? lo : 0x80;
-    const unsigned char max = i == 1 ? hi : 0xBF;
-    if (b < min || b > max) return -i;
-  }
-  return len;
-}
-
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 rapidjson::SizeType Size(absl::string_view s) { return static_cast<rapidjson::SizeType>(s.size()); }
-
-bool IsValidUtf8(absl::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const int n = Utf8SequenceLength(s.substr(i));
-    if (n < 0) return false;
-    i += static_cast<size_t>(n);
-  }
-  return true;
-}
 
 // Calls `write` with `s`, made valid UTF-8 first when needed.
 template <typename F>
@@ -78,22 +30,6 @@ void WithValidUtf8(absl::string_view s, F write) {
 }
 
 }  // namespace
-
-std::string SanitizeUtf8(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    const int n = Utf8SequenceLength(s.substr(i));
-    if (n > 0) {
-      out.append(s.data() + i, static_cast<size_t>(n));
-      i += static_cast<size_t>(n);
-    } else {
-      out.append(kReplacement.data(), kReplacement.size());
-      i += static_cast<size_t>(-n);
-    }
-  }
-  return out;
-}
 
 std::string JsonQuote(absl::string_view s) {
   rapidjson::StringBuffer buffer;

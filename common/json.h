@@ -18,13 +18,10 @@
 
 namespace sextant {
 
-// `s` as a quoted JSON string with the needed escapes. Valid JSON for any bytes: invalid UTF-8
-// sequences are replaced by U+FFFD.
+// `s` as a quoted JSON string with the needed escapes. Valid JSON for any bytes: each byte that
+// is not part of valid UTF-8 becomes U+FFFD, as Go's encoding/json does (SanitizeUtf8 in
+// common/utf8.h).
 std::string JsonQuote(absl::string_view s);
-
-// Replaces each invalid UTF-8 sequence in `s` (stray or truncated bytes, overlong forms,
-// surrogates, code points past U+10FFFF) with U+FFFD.
-std::string SanitizeUtf8(absl::string_view s);
 
 // OK when `json` is one well-formed JSON value (surrounding whitespace allowed) in valid UTF-8.
 // InvalidArgument otherwise; the message gives the byte offset and what is wrong.

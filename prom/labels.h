@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/utf8.h"
 
 namespace sextant::prom {
 
@@ -27,8 +28,8 @@ struct Label {
 bool IsValidLabelName(absl::string_view name);
 // True for a valid metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
 bool IsValidMetricName(absl::string_view name);
-// True when `s` is valid UTF-8 (label values must be).
-bool IsValidUtf8(absl::string_view s);
+// True when `s` is valid UTF-8 (label values must be); common/utf8.h, with Go's rules.
+using ::sextant::IsValidUtf8;
 
 // An immutable set of labels, sorted by name, names unique. The hash is computed once at
 // construction, so hashing and inequality checks are cheap. Empty values are dropped, as in

@@ -8,67 +8,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/utf8.h"
 #include "re2/re2.h"
 
 namespace sextant::prom {
 namespace {
-
-constexpr absl::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD in UTF-8.
-
-// Decodes one UTF-8 code point at s[i] as Go's utf8.DecodeRuneInString does. Returns its width,
-// or 0 when the bytes there are not a valid encoding (Go then reads one byte as U+FFFD).
-int DecodeRune(absl::string_view s, size_t i, uint32_t* rune) {
-  const unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) {
-    *rune = c;
-    return 1;
-  }
-  int len;
-  uint32_t cp;
-  if ((c & 0xe0) == 0xc0) {
-    len = 2;
-    cp = c & 0x1f;
-  } else if ((c & 0xf0) == 0xe0) {
-    len = 3;
-    cp = c & 0x0f;
-  } else if ((c & 0xf8) == 0xf0) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (int k = 1; k < len; ++k) {
-    const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3f);
-  }
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-      cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-    return 0;
-  }
-  *rune = cp;
-  return len;
-}
-
-// `s` with every byte that does not start a valid UTF-8 sequence replaced by U+FFFD: the text
-// Go's regexp sees.
-std::string SanitizeUtf8(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (size_t i = 0; i < s.size();) {
-    uint32_t rune;
-    const int width = DecodeRune(s, i, &rune);
-    if (width == 0) {
-      out.append(kReplacementChar.data(), kReplacementChar.size());
-      ++i;
-    } else {
-      out.append(s.data() + i, width);
-      i += width;
-    }
-  }
-  return out;
-}
 
 // Code points that Go's unicode.IsPrint rejects and that people meet in practice: C1 controls,
 // non-ASCII spaces, line and paragraph separators, format characters, private use areas and
@@ -233,7 +177,7 @@ struct Matcher::Regex {
 
   void SetLiterals(Kind k, std::vector<std::string> lits) {
     for (const std::string& l : lits) {
-      if (absl::StrContains(l, kReplacementChar)) return;  // Bad bytes read as U+FFFD would match.
+      if (absl::StrContains(l, kUtf8Replacement)) return;  // Bad bytes read as U+FFFD would match.
     }
     std::sort(lits.begin(), lits.end());
     lits.erase(std::unique(lits.begin(), lits.end()), lits.end());
@@ -356,7 +300,7 @@ std::string GoQuote(absl::string_view s) {
   out.push_back('"');
   for (size_t i = 0; i < s.size();) {
     uint32_t r;
-    const int width = DecodeRune(s, i, &r);
+    const int width = DecodeUtf8Rune(s, i, &r);
     if (width == 0) {
       absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(s[i]));
       ++i;

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "common/utf8.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -32,7 +33,7 @@ TEST(JsonQuoteTest, ReplacesInvalidUtf8) {
                       "b"),
             "\"a" + fffd + "b\"");                                         // stray byte
   EXPECT_EQ(JsonQuote("\xc3"), "\"" + fffd + "\"");                        // truncated
-  EXPECT_EQ(JsonQuote("\xe2\x82"), "\"" + fffd + "\"");                    // truncated, one subpart
+  EXPECT_EQ(JsonQuote("\xe2\x82"), "\"" + fffd + fffd + "\"");             // truncated: per byte, as Go
   EXPECT_EQ(JsonQuote("\xc0\xaf"), "\"" + fffd + fffd + "\"");             // overlong '/'
   EXPECT_EQ(JsonQuote("\xed\xa0\x80"), "\"" + fffd + fffd + fffd + "\"");  // surrogate
   EXPECT_EQ(JsonQuote("\xf4\x90\x80\x80"), "\"" + fffd + fffd + fffd + fffd + "\"");  // > U+10FFFF
