@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -57,11 +58,23 @@ bool DefaultRetryable(absl::string_view method) {
          method == "OPTIONS";
 }
 
+// 429 and every 5xx but 501 (Not Implemented) and 505 (HTTP Version Not Supported), which the
+// same request will meet again (as Prometheus's remote_write retries 5xx).
 bool RetryableStatus(int status) {
-  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+  return status == 429 || (status >= 500 && status <= 599 && status != 501 && status != 505);
 }
 
-bool IsPlainHttp(absl::string_view url) { return absl::StartsWithIgnoreCase(url, "http://"); }
+// The URL's scheme, lowercased: "http" or "https". InvalidArgument for any other scheme and for a
+// URL without one (curl would guess one, plain http for most hosts).
+absl::StatusOr<std::string> UrlScheme(absl::string_view url) {
+  const size_t sep = url.find("://");
+  const std::string scheme =
+      sep == absl::string_view::npos ? "" : absl::AsciiStrToLower(url.substr(0, sep));
+  if (scheme != "http" && scheme != "https") {
+    return absl::InvalidArgumentError("the URL must start with http:// or https://");
+  }
+  return scheme;
+}
 
 // What one attempt gave.
 struct Attempt {
@@ -77,29 +90,45 @@ struct Attempt {
 struct Transfer {
   const HttpClientRequest* request;
   Attempt* attempt;
-  std::string callback_error;  // an exception escaped on_body
+  // Why a callback ended the transfer (an exception escaped on_body, or memory ran out); empty
+  // when none did. A fixed buffer: the callbacks run inside curl (C frames), so recording the
+  // failure must not allocate or throw.
+  char callback_error[256] = {0};
 };
+
+void NoteCallbackError(Transfer* t, const char* what) noexcept {
+  std::snprintf(t->callback_error, sizeof(t->callback_error), "%s",
+                what != nullptr && what[0] != '\0' ? what : "unknown error");
+}
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t total = size * count;
-  absl::string_view line = absl::StripAsciiWhitespace(absl::string_view(data, total));
-  HttpClientResponse& r = t->attempt->response;
-  if (absl::StartsWith(line, "HTTP/")) {
-    // A new header block (after a 100 Continue, for instance) replaces the previous one.
-    r.headers = HttpHeaders();
-    r.status = 0;
-    const size_t sp = line.find(' ');
-    if (sp != absl::string_view::npos) {
-      int status = 0;
-      if (absl::SimpleAtoi(line.substr(sp + 1, 3), &status)) r.status = status;
+  try {
+    absl::string_view line = absl::StripAsciiWhitespace(absl::string_view(data, total));
+    HttpClientResponse& r = t->attempt->response;
+    if (absl::StartsWith(line, "HTTP/")) {
+      // A new header block (after a 100 Continue, for instance) replaces the previous one.
+      r.headers = HttpHeaders();
+      r.status = 0;
+      const size_t sp = line.find(' ');
+      if (sp != absl::string_view::npos) {
+        int status = 0;
+        if (absl::SimpleAtoi(line.substr(sp + 1, 3), &status)) r.status = status;
+      }
+    } else if (!line.empty()) {
+      const size_t colon = line.find(':');
+      if (colon != absl::string_view::npos) {
+        r.headers.Add(absl::StripAsciiWhitespace(line.substr(0, colon)),
+                      absl::StripAsciiWhitespace(line.substr(colon + 1)));
+      }
     }
-  } else if (!line.empty()) {
-    const size_t colon = line.find(':');
-    if (colon != absl::string_view::npos) {
-      r.headers.Add(absl::StripAsciiWhitespace(line.substr(0, colon)),
-                    absl::StripAsciiWhitespace(line.substr(colon + 1)));
-    }
+  } catch (const std::exception& e) {  // std::bad_alloc: end the transfer
+    NoteCallbackError(t, e.what());
+    return 0;
+  } catch (...) {
+    NoteCallbackError(t, "unknown exception");
+    return 0;
   }
   return total;
 }
@@ -117,15 +146,23 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
         return 0;
       }
     } catch (const std::exception& e) {
-      t->callback_error = e.what();
+      NoteCallbackError(t, e.what());
       return 0;
     } catch (...) {
-      t->callback_error = "unknown exception";
+      NoteCallbackError(t, "unknown exception");
       return 0;
     }
     return total;
   }
-  a.response.body.append(data, total);
+  try {
+    a.response.body.append(data, total);
+  } catch (const std::exception& e) {  // std::bad_alloc: end the transfer
+    NoteCallbackError(t, e.what());
+    return 0;
+  } catch (...) {
+    NoteCallbackError(t, "unknown exception");
+    return 0;
+  }
   return total;
 }
 
@@ -134,7 +171,9 @@ void MapCurlError(CURLcode code, absl::string_view what, Attempt* a) {
   const std::string message = absl::StrCat(what, ": ", curl_easy_strerror(code));
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
+      // Connect timeouts come as this code too; the caller tells them apart (sent_nothing).
       a->status = absl::DeadlineExceededError(message);
+      a->retryable_error = true;
       return;
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
@@ -184,11 +223,14 @@ absl::Duration Jittered(const HttpRetryPolicy& policy, int retry) {
 Attempt PerformOnce(CURL* h, const HttpClientOptions& options, const HttpClientRequest& request,
                     const std::string& token, const std::string& what) {
   Attempt a;
-  Transfer transfer{&request, &a, ""};
+  Transfer transfer{&request, &a};
   char error_buffer[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  // Send() has checked the scheme; these keep curl to it whatever the URL says.
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_DEFAULT_PROTOCOL, "https");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl can decode
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -264,18 +306,24 @@ Attempt PerformOnce(CURL* h, const HttpClientOptions& options, const HttpClientR
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
 
   const CURLcode code = curl_easy_perform(h);
+  // Zero until the request is about to be sent: a failure before that reached no server.
+  curl_off_t pretransfer_us = 0;
+  if (curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us) != CURLE_OK) {
+    pretransfer_us = -1;  // unknown: assume it was sent
+  }
   // The handle keeps pointers to these until its next reset; drop them before it is pooled.
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   curl_slist_free_all(headers);
 
   if (code != CURLE_OK && !a.aborted) {
-    if (!transfer.callback_error.empty()) {
+    if (transfer.callback_error[0] != '\0') {
       a.status = absl::InternalError(
-          absl::StrCat(what, ": body callback threw: ", transfer.callback_error));
+          absl::StrCat(what, ": response callback failed: ", transfer.callback_error));
     } else {
       MapCurlError(code, error_buffer[0] != '\0' ? absl::StrCat(what, ": ", error_buffer) : what,
                    &a);
+      if (code == CURLE_OPERATION_TIMEDOUT && pretransfer_us == 0) a.sent_nothing = true;
     }
   }
   return a;
@@ -485,6 +533,10 @@ absl::StatusOr<HttpClientResponse> CurlHttpClient::Send(const HttpClientRequest&
   const bool retryable = request.retryable.value_or(DefaultRetryable(request.method));
   const HttpRetryPolicy& policy = options_.retry;
   const std::string what = absl::StrCat(request.method, " ", request.url);
+  absl::StatusOr<std::string> scheme = UrlScheme(request.url);
+  if (!scheme.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", scheme.status().message()));
+  }
 
   int sends = 0;    // every send, for the response
   int attempt = 0;  // sends that count against policy.max_attempts
@@ -493,7 +545,7 @@ absl::StatusOr<HttpClientResponse> CurlHttpClient::Send(const HttpClientRequest&
     ++sends;
     ++attempt;
     const std::string token = own_auth ? "" : CurrentToken(/*force=*/false);
-    if (!token.empty() && IsPlainHttp(request.url) && !options_.allow_token_over_http) {
+    if (!token.empty() && *scheme != "https" && !options_.allow_token_over_http) {
       return absl::FailedPreconditionError(
           absl::StrCat(what,
                        ": refusing to send a bearer token over plain http (use https, or set "

@@ -24,20 +24,25 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "common/http_server.h"
+#include "common/http_types.h"
 
 namespace sextant {
 
+// One request to send. A value type; not thread-safe (concurrent const use is fine, and Send
+// only reads it).
 struct HttpClientRequest {
   std::string method = "GET";
+  // "http://..." or "https://..."; other schemes, and URLs without one, are InvalidArgument.
   std::string url;
   HttpHeaders headers;  // sent as given; Authorization here wins over the client's bearer token
   std::string body;     // sent when non-empty, and always for POST, PUT and PATCH
   // Limit for each attempt, connecting included. Unset: HttpClientOptions::timeout.
   // absl::InfiniteDuration() removes the limit (long watches).
   std::optional<absl::Duration> timeout;
-  // Whether the request may be sent again after a connection error or a 429/5xx answer.
-  // Unset: true for GET, HEAD, PUT, DELETE and OPTIONS, false for the others (POST, PATCH).
+  // Whether the request may be sent again after a connection error, a timeout, or a 429 or 5xx
+  // answer (but 501 and 505). Unset: true for GET, HEAD, PUT, DELETE and OPTIONS, false for the
+  // others (POST, PATCH). A request that never reached the server (connection refused, connect
+  // or TLS handshake timed out) is sent again either way.
   std::optional<bool> retryable;
   // When set, the body of a 2xx answer is passed here piece by piece as it arrives (decoded)
   // instead of being collected in HttpClientResponse::body. Returning false ends the transfer;
@@ -46,6 +51,7 @@ struct HttpClientRequest {
   std::function<bool(absl::string_view chunk)> on_body;
 };
 
+// An answer. A value type; not thread-safe (concurrent const use is fine).
 struct HttpClientResponse {
   int status = 0;
   HttpHeaders headers;
@@ -61,14 +67,15 @@ class HttpClient {
   // Sends `request` and returns the answer, whatever its status: a non-2xx answer is not an
   // error at this layer (after retries run out, the last answer is returned as is). Errors:
   // Unavailable for connection, DNS and TLS failures (the message says which), DeadlineExceeded
-  // for timeouts, InvalidArgument for a bad URL or client certificate, FailedPrecondition for a
-  // bearer token that would go over plain http. Redirects are not followed (3xx answers are
-  // returned).
+  // for timeouts, InvalidArgument for a bad URL (one without an http:// or https:// scheme
+  // included) or client certificate, FailedPrecondition for a bearer token that would go
+  // anywhere but https, Internal when a response callback throws or memory runs out. Redirects
+  // are not followed (3xx answers are returned).
   virtual absl::StatusOr<HttpClientResponse> Send(const HttpClientRequest& request) = 0;
 };
 
 // How failed attempts are retried: capped exponential backoff with jitter, or the server's
-// Retry-After when it gives one.
+// Retry-After when it gives one. A value type; not thread-safe (concurrent const use is fine).
 struct HttpRetryPolicy {
   // Attempts in all, the first included; 1 disables retries. Default 4.
   int max_attempts = 4;
@@ -85,6 +92,7 @@ struct HttpRetryPolicy {
   absl::Duration max_retry_after = absl::Seconds(60);
 };
 
+// CurlHttpClient's settings. A value type; not thread-safe (concurrent const use is fine).
 struct HttpClientOptions {
   // Limit for one attempt (connect, send, receive), unless the request sets its own. Default 30 s.
   absl::Duration timeout = absl::Seconds(30);
@@ -112,7 +120,8 @@ struct HttpClientOptions {
   std::string bearer_token;
   std::string bearer_token_file;
   absl::Duration token_reload = absl::Minutes(1);
-  // Lets a bearer token go over plain http (kubectl refuses). Default false.
+  // Lets a bearer token go over plain http; without it a token goes only to https:// URLs
+  // (kubectl refuses too). Default false.
   bool allow_token_over_http = false;
 
   // User-Agent header unless a request sets its own. Default "sextant/<version>".

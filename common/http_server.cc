@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -39,120 +40,6 @@
 #include "prometheus/histogram.h"
 
 namespace sextant {
-
-// ---------------------------------------------------------------------------------------------
-// Headers, parameters, URL encoding.
-
-void HttpHeaders::Add(absl::string_view name, absl::string_view value) {
-  headers_.emplace_back(absl::AsciiStrToLower(name), std::string(value));
-}
-
-absl::string_view HttpHeaders::Get(absl::string_view name) const {
-  for (const auto& [n, v] : headers_) {
-    if (absl::EqualsIgnoreCase(n, name)) return v;
-  }
-  return "";
-}
-
-bool HttpHeaders::Has(absl::string_view name) const {
-  for (const auto& [n, v] : headers_) {
-    if (absl::EqualsIgnoreCase(n, name)) return true;
-  }
-  return false;
-}
-
-void HttpParams::Add(std::string name, std::string value) {
-  params_.emplace_back(std::move(name), std::move(value));
-}
-
-absl::string_view HttpParams::Get(absl::string_view name) const {
-  for (const auto& [n, v] : params_) {
-    if (n == name) return v;
-  }
-  return "";
-}
-
-bool HttpParams::Has(absl::string_view name) const {
-  for (const auto& [n, v] : params_) {
-    if (n == name) return true;
-  }
-  return false;
-}
-
-std::vector<std::string> HttpParams::GetAll(absl::string_view name) const {
-  std::vector<std::string> out;
-  for (const auto& [n, v] : params_) {
-    if (n == name) out.push_back(v);
-  }
-  return out;
-}
-
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
-absl::StatusOr<std::string> UrlDecode(absl::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '%') {
-      const int hi = i + 1 < s.size() ? HexValue(s[i + 1]) : -1;
-      const int lo = i + 2 < s.size() ? HexValue(s[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("invalid URL escape ", JsonQuote(s.substr(i, 3))));
-      }
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string UrlEncode(absl::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-        c == '~') {
-      out.push_back(c);
-    } else {
-      const auto b = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[b >> 4]);
-      out.push_back(kHex[b & 0xF]);
-    }
-  }
-  return out;
-}
-
-absl::StatusOr<HttpParams> ParseUrlEncoded(absl::string_view text) {
-  HttpParams params;
-  for (absl::string_view pair : absl::StrSplit(text, '&', absl::SkipEmpty())) {
-    const size_t eq = pair.find('=');
-    absl::string_view raw_name = pair.substr(0, eq);
-    absl::string_view raw_value = eq == absl::string_view::npos ? "" : pair.substr(eq + 1);
-    absl::StatusOr<std::string> name = UrlDecode(raw_name, /*plus_is_space=*/true);
-    if (!name.ok()) return name.status();
-    absl::StatusOr<std::string> value = UrlDecode(raw_value, /*plus_is_space=*/true);
-    if (!value.ok()) return value.status();
-    params.Add(*std::move(name), *std::move(value));
-  }
-  return params;
-}
 
 absl::string_view HttpRequest::PathParam(absl::string_view name) const {
   auto it = path_params.find(name);
@@ -359,18 +246,6 @@ absl::StatusOr<ListenAddress> ParseListen(absl::string_view listen) {
 // thread that called it; Start() collects those lines here for its error message.
 thread_local std::vector<std::string>* t_start_errors = nullptr;
 
-// Set while a server stops: the connections that wake its accept loop make civetweb complain.
-std::atomic<int> g_servers_stopping{0};
-
-int LogCivetMessage(const mg_connection*, const char* message) {
-  if (t_start_errors != nullptr) {
-    t_start_errors->push_back(message);
-  } else if (g_servers_stopping.load(std::memory_order_relaxed) == 0) {
-    LogWarn("http server: civetweb error", {{"err", message}});
-  }
-  return 1;
-}
-
 // Debian's civetweb 1.15 is built against the OpenSSL 1.1 API and loads libssl with dlopen and
 // dlsym. OpenSSL 3 no longer exports SSL_get_peer_certificate (renamed SSL_get1_peer_certificate,
 // same behaviour), so civetweb's TLS set-up fails as a whole. This dlsym, installed in
@@ -383,8 +258,6 @@ void* CivetwebDlsym(void* handle, const char* name) {
   return sym;
 }
 
-// Points libcivetweb's relocation slots for dlsym at CivetwebDlsym. Returns false when they
-// cannot be found (another civetweb build), which leaves civetweb as it was.
 // The address range of the PT_GNU_RELRO segment of the object loaded at `base`; {0, 0} if none.
 std::pair<uintptr_t, uintptr_t> RelroRange(ElfW(Addr) base) {
   struct Search {
@@ -407,6 +280,8 @@ std::pair<uintptr_t, uintptr_t> RelroRange(ElfW(Addr) base) {
   return search.range;
 }
 
+// Points libcivetweb's relocation slots for dlsym at CivetwebDlsym. Returns false when they
+// cannot be found (another civetweb build), which leaves civetweb as it was.
 bool RedirectCivetwebDlsym() {
   Dl_info info;
   link_map* map = nullptr;
@@ -482,8 +357,17 @@ bool RedirectCivetwebDlsym() {
   return patched;
 }
 
-// Initializes civetweb once per process; returns whether its TLS support loaded.
-bool InitCivetwebOnce() {
+// Initializes civetweb once per process, without TLS: plain HTTP servers leave OpenSSL and
+// civetweb's imports alone.
+void InitCivetwebOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { mg_init_library(0); });
+}
+
+// Sets up civetweb's TLS support once per process (patching its dlsym import first, see
+// CivetwebDlsym); returns whether it loaded. Only servers with TLS call this.
+bool InitCivetwebTlsOnce() {
+  InitCivetwebOnce();
   static std::once_flag once;
   static bool tls_ready = false;
   std::call_once(once, [] {
@@ -511,10 +395,11 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 
 class CivetHttpServer;
 
-// The stream writer handed to streaming handlers: each Write is one HTTP chunk.
+// The stream writer handed to streaming handlers: each Write is one HTTP chunk. Owned by the
+// server thread serving the response; not thread-safe.
 class ChunkWriter final : public HttpStreamWriter {
  public:
-  ChunkWriter(mg_connection* conn, const std::atomic<bool>& stopping)
+  ChunkWriter(mg_connection* conn, absl::Notification& stopping)
       : conn_(conn), stopping_(stopping) {}
 
   bool Write(absl::string_view data) override {
@@ -528,7 +413,10 @@ class ChunkWriter final : public HttpStreamWriter {
     return true;
   }
 
-  bool Stopping() const override { return stopping_.load(std::memory_order_acquire); }
+  bool Stopping() const override { return stopping_.HasBeenNotified(); }
+  bool WaitForStop(absl::Duration timeout) override {
+    return stopping_.WaitForNotificationWithTimeout(timeout);
+  }
 
   // Ends the body. False when the connection is gone.
   bool Finish() {
@@ -539,7 +427,7 @@ class ChunkWriter final : public HttpStreamWriter {
 
  private:
   mg_connection* const conn_;
-  const std::atomic<bool>& stopping_;
+  absl::Notification& stopping_;
   bool broken_ = false;
 };
 
@@ -576,7 +464,9 @@ class CivetHttpServer final : public HttpServer {
     absl::Notification done;
   };
 
+  // civetweb's callbacks; they run on civetweb's threads (C frames) and never throw.
   static int BeginRequest(mg_connection* conn);
+  static int LogMessage(const mg_connection* conn, const char* message);
   int Dispatch(mg_connection* conn);
   void WorkerLoop();
   // Opens and closes a connection to the listener (to wake civetweb's accept loop).
@@ -594,13 +484,17 @@ class CivetHttpServer final : public HttpServer {
   const HttpServerOptions options_;
   const ListenAddress listen_;
   std::atomic<int> port_{0};
-  std::atomic<bool> stopping_{false};
+  // Notified (under queue_mu_) when Stop() begins; streams and Dispatch check it.
+  absl::Notification stopping_;
+  // Set while mg_stop runs: the connections that wake civetweb's accept loop make it complain.
+  std::atomic<bool> civetweb_stopping_{false};
 
-  // Routes are added before Start() and read-only afterwards.
-  std::vector<Route> routes_;
-
-  absl::Mutex state_mu_;  // serializes Start and Stop
+  absl::Mutex state_mu_;  // serializes Handle, Start and Stop
   enum class State { kNew, kRunning, kStopped };
+  // Appended to only under state_mu_ while state_ is kNew (Handle checks both under the lock),
+  // read without the lock by the server threads, which Start() creates after the last append:
+  // read-only once serving.
+  std::vector<Route> routes_;
   State state_ ABSL_GUARDED_BY(state_mu_) = State::kNew;
   mg_context* ctx_ ABSL_GUARDED_BY(state_mu_) = nullptr;
   std::vector<std::thread> workers_ ABSL_GUARDED_BY(state_mu_);
@@ -633,13 +527,11 @@ absl::Status CivetHttpServer::InitMetrics() {
 
 void CivetHttpServer::Handle(absl::string_view method, absl::string_view pattern,
                              HttpHandler handler) {
-  {
-    absl::MutexLock lock(&state_mu_);
-    if (state_ != State::kNew) {
-      LogError("http server: route added after Start() is ignored",
-               {{"method", method}, {"pattern", pattern}});
-      return;
-    }
+  absl::MutexLock lock(&state_mu_);
+  if (state_ != State::kNew) {
+    LogError("http server: route added after Start() is ignored",
+             {{"method", method}, {"pattern", pattern}});
+    return;
   }
   routes_.push_back(
       {std::string(method), std::string(pattern), ParsePattern(pattern), std::move(handler)});
@@ -679,11 +571,14 @@ absl::Status CivetHttpServer::Start() {
   if (state_ != State::kNew) {
     return absl::FailedPreconditionError("HTTP server already started (a server starts once)");
   }
-  const bool tls_ready = InitCivetwebOnce();
   const bool tls = !options_.tls_cert_file.empty();
-  if (tls && !tls_ready) {
-    return absl::FailedPreconditionError(
-        "HTTP server TLS is unavailable: civetweb could not load libssl");
+  if (tls) {
+    if (!InitCivetwebTlsOnce()) {
+      return absl::FailedPreconditionError(
+          "HTTP server TLS is unavailable: civetweb could not load libssl");
+    }
+  } else {
+    InitCivetwebOnce();
   }
   std::string ports = listen_.ipv6           ? absl::StrCat("[", listen_.host, "]:", listen_.port)
                       : listen_.host.empty() ? absl::StrCat(listen_.port)
@@ -692,6 +587,7 @@ absl::Status CivetHttpServer::Start() {
   const std::string threads = absl::StrCat(std::max(1, options_.threads));
   const std::string timeout_ms =
       absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.request_timeout)));
+  const std::string max_request_size = absl::StrCat(options_.max_header_bytes);
 
   int memfd = -1;
   std::string cert_path;
@@ -708,7 +604,7 @@ absl::Status CivetHttpServer::Start() {
       "enable_keep_alive",  "yes",
       "decode_url",         "no",
       "tcp_nodelay",        "1",
-      "max_request_size",   "65536",
+      "max_request_size",   max_request_size.c_str(),
   };
   if (tls) {
     config.insert(config.end(), {"ssl_certificate", cert_path.c_str()});
@@ -723,7 +619,7 @@ absl::Status CivetHttpServer::Start() {
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
   callbacks.begin_request = &CivetHttpServer::BeginRequest;
-  callbacks.log_message = &LogCivetMessage;
+  callbacks.log_message = &CivetHttpServer::LogMessage;
   mg_init_data init;
   std::memset(&init, 0, sizeof(init));
   init.callbacks = &callbacks;
@@ -785,7 +681,7 @@ void CivetHttpServer::Stop() {
   {
     // No new request is dispatched once stopping_ is set (under queue_mu_); wait for the others.
     absl::MutexLock qlock(&queue_mu_);
-    stopping_.store(true, std::memory_order_release);
+    stopping_.Notify();
     queue_mu_.Await(absl::Condition(
         +[](int* in_flight) { return *in_flight == 0; }, &in_flight_));
   }
@@ -797,9 +693,9 @@ void CivetHttpServer::Stop() {
       PokeListener();
     }
   });
-  g_servers_stopping.fetch_add(1);
+  civetweb_stopping_.store(true, std::memory_order_release);
   mg_stop(ctx_);
-  g_servers_stopping.fetch_sub(1);
+  civetweb_stopping_.store(false, std::memory_order_release);
   civetweb_stopped.Notify();
   waker.join();
   ctx_ = nullptr;
@@ -832,26 +728,63 @@ int CivetHttpServer::BeginRequest(mg_connection* conn) {
   return static_cast<CivetHttpServer*>(info->user_data)->Dispatch(conn);
 }
 
-// Runs on a civetweb thread: keep it small (100 KiB stack).
+int CivetHttpServer::LogMessage(const mg_connection* conn, const char* message) {
+  try {
+    if (t_start_errors != nullptr) {
+      t_start_errors->push_back(message);
+      return 1;
+    }
+    // Context-level messages come with a stand-in connection that still names the context.
+    const mg_context* ctx = mg_get_context(conn);
+    const auto* server =
+        ctx != nullptr ? static_cast<const CivetHttpServer*>(mg_get_user_data(ctx)) : nullptr;
+    if (server == nullptr || !server->civetweb_stopping_.load(std::memory_order_acquire)) {
+      LogWarn("http server: civetweb error",
+              {{"addr", server != nullptr ? server->address() : "unknown"}, {"err", message}});
+    }
+  } catch (...) {
+    // Out of memory: the message is lost, but nothing unwinds through civetweb.
+  }
+  return 1;  // handled: civetweb writes nothing itself
+}
+
+// Runs on a civetweb thread: keep it small (100 KiB stack), and let nothing throw into civetweb.
 int CivetHttpServer::Dispatch(mg_connection* conn) {
+  static constexpr absl::string_view kStoppingBody =
+      R"({"status":"error","errorType":"unavailable","error":"server is shutting down"})";
+  static constexpr absl::string_view kNoMemoryBody =
+      R"({"status":"error","errorType":"internal","error":"out of memory"})";
+  // Writes a fixed error answer and closes the connection; no allocation.
+  auto refuse = [conn](int status, absl::string_view reason, absl::string_view body) {
+    char head[256];
+    const int n =
+        std::snprintf(head, sizeof(head),
+                      "HTTP/1.1 %d %.*s\r\nConnection: close\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                      status, static_cast<int>(reason.size()), reason.data(), body.size());
+    mg_disable_connection_keep_alive(conn);
+    if (n > 0 && static_cast<size_t>(n) < sizeof(head)) mg_write(conn, head, n);
+    mg_write(conn, body.data(), body.size());
+    return status;
+  };
   Task task;
   task.conn = conn;
+  enum { kQueued, kStopping, kNoMemory } outcome = kQueued;
   {
     absl::MutexLock lock(&queue_mu_);
-    if (stopping_.load(std::memory_order_acquire)) {
-      static constexpr absl::string_view kBody =
-          R"({"status":"error","errorType":"unavailable","error":"server is shutting down"})";
-      const std::string answer = absl::StrCat(
-          "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
-          "Content-Type: application/json\r\nContent-Length: ",
-          kBody.size(), "\r\n\r\n", kBody);
-      mg_disable_connection_keep_alive(conn);
-      mg_write(conn, answer.data(), answer.size());
-      return 503;
+    if (stopping_.HasBeenNotified()) {
+      outcome = kStopping;
+    } else {
+      try {
+        queue_.push_back(&task);
+        ++in_flight_;
+      } catch (...) {  // std::bad_alloc
+        outcome = kNoMemory;
+      }
     }
-    ++in_flight_;
-    queue_.push_back(&task);
   }
+  if (outcome == kStopping) return refuse(503, "Service Unavailable", kStoppingBody);
+  if (outcome == kNoMemory) return refuse(500, "Internal Server Error", kNoMemoryBody);
   task.done.WaitForNotification();
   {
     absl::MutexLock lock(&queue_mu_);
@@ -1058,7 +991,7 @@ int CivetHttpServer::WriteResponse(mg_connection* conn, const mg_request_info* i
       (request.headers.Has("connection") &&
        !absl::StrContains(absl::AsciiStrToLower(conn_header), "keep-alive")) ||
       (!request.headers.Has("connection") && !http11) || (response.stream && !http11) ||
-      stopping_.load(std::memory_order_acquire)) {
+      stopping_.HasBeenNotified()) {
     close = true;  // also while stopping: the connection would not outlive the server
   }
   if (close) mg_disable_connection_keep_alive(conn);
@@ -1067,18 +1000,23 @@ int CivetHttpServer::WriteResponse(mg_connection* conn, const mg_request_info* i
       "HTTP/1.1 ", status, " ", mg_get_response_code_text(conn, status), "\r\n",
       "Date: ", HttpDate(), "\r\n", "Connection: ", close ? "close" : "keep-alive", "\r\n");
 
-  // Compress large bodies for clients that take gzip.
+  // Compress large bodies for clients that take gzip. The choice depends on Accept-Encoding
+  // whenever a body is large enough, so caches are told (Vary) whatever the client sent. HEAD
+  // decides as GET would, so that its Content-Encoding and Content-Length match GET's.
   const bool streaming = static_cast<bool>(response.stream);
-  if (!streaming && !no_body && options_.gzip_min_bytes > 0 &&
+  const bool has_body_status = status >= 200 && status != 204 && status != 304;
+  if (!streaming && has_body_status && options_.gzip_min_bytes > 0 &&
       static_cast<int64_t>(response.body.size()) >= options_.gzip_min_bytes &&
-      !response.headers.Has("content-encoding") &&
-      AcceptsGzip(request.headers.Get("accept-encoding"))) {
+      !response.headers.Has("content-encoding")) {
+    if (!absl::StrContains(absl::AsciiStrToLower(response.headers.Get("vary")),
+                           "accept-encoding")) {
+      response.headers.Add("Vary", "Accept-Encoding");
+    }
     std::string compressed;
-    if (Gzip(response.body, &compressed)) {
+    if (AcceptsGzip(request.headers.Get("accept-encoding")) && Gzip(response.body, &compressed)) {
       response.body = std::move(compressed);
       response.headers.Add("Content-Encoding", "gzip");
     }
-    response.headers.Add("Vary", "Accept-Encoding");
   }
 
   for (const auto& [name, value] : response.headers.all()) {
@@ -1090,7 +1028,7 @@ int CivetHttpServer::WriteResponse(mg_connection* conn, const mg_request_info* i
   }
   if (streaming) {
     if (http11) absl::StrAppend(&head_block, "Transfer-Encoding: chunked\r\n");
-  } else if (status >= 200 && status != 204 && status != 304) {
+  } else if (has_body_status) {
     absl::StrAppend(&head_block, "Content-Length: ", response.body.size(), "\r\n");
   }
   absl::StrAppend(&head_block, "\r\n");
@@ -1109,17 +1047,20 @@ int CivetHttpServer::WriteResponse(mg_connection* conn, const mg_request_info* i
     // HTTP/1.0 has no chunks: the body is the bytes until the connection closes.
     class RawWriter final : public HttpStreamWriter {
      public:
-      RawWriter(mg_connection* c, const std::atomic<bool>& s) : conn_(c), stopping_(s) {}
+      RawWriter(mg_connection* c, absl::Notification& s) : conn_(c), stopping_(s) {}
       bool Write(absl::string_view data) override {
         if (Stopping()) return false;
         return data.empty() ||
                mg_write(conn_, data.data(), data.size()) == static_cast<int>(data.size());
       }
-      bool Stopping() const override { return stopping_.load(std::memory_order_acquire); }
+      bool Stopping() const override { return stopping_.HasBeenNotified(); }
+      bool WaitForStop(absl::Duration timeout) override {
+        return stopping_.WaitForNotificationWithTimeout(timeout);
+      }
 
      private:
       mg_connection* conn_;
-      const std::atomic<bool>& stopping_;
+      absl::Notification& stopping_;
     } writer(conn, stopping_);
     try {
       response.stream(writer);
@@ -1159,6 +1100,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerO
   }
   if (options.max_body_bytes < 0) {
     return absl::InvalidArgumentError("HTTP server max_body_bytes must not be negative");
+  }
+  if (options.max_header_bytes < 1024) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "HTTP server max_header_bytes must be at least 1024, got ", options.max_header_bytes));
   }
   if (options.tls_cert_file.empty() &&
       (!options.tls_key_file.empty() || !options.tls_client_ca_file.empty())) {

@@ -23,46 +23,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/http_types.h"
 #include "prometheus/registry.h"
 
 namespace sextant {
 
-// Case-insensitive header lookup (names compared ASCII-lowercased).
-class HttpHeaders {
- public:
-  void Add(absl::string_view name, absl::string_view value);
-  // The first value of `name`, or "" when absent.
-  absl::string_view Get(absl::string_view name) const;
-  bool Has(absl::string_view name) const;
-  const std::vector<std::pair<std::string, std::string>>& all() const { return headers_; }
-
- private:
-  std::vector<std::pair<std::string, std::string>> headers_;  // names lowercased
-};
-
-// Parameters from a query string or a form body, in order, repeated names kept (match[]).
-class HttpParams {
- public:
-  void Add(std::string name, std::string value);
-  // The first value of `name`, or "" when absent.
-  absl::string_view Get(absl::string_view name) const;
-  bool Has(absl::string_view name) const;
-  // Every value of `name`, in order.
-  std::vector<std::string> GetAll(absl::string_view name) const;
-  const std::vector<std::pair<std::string, std::string>>& all() const { return params_; }
-
- private:
-  std::vector<std::pair<std::string, std::string>> params_;
-};
-
-// Parses application/x-www-form-urlencoded text ("a=1&b=x%20y&match[]=up"), '+' as space.
-// InvalidArgument on a bad percent escape.
-absl::StatusOr<HttpParams> ParseUrlEncoded(absl::string_view text);
-// Percent-decodes `s` ('+' as space when `plus_is_space`). InvalidArgument on a bad escape.
-absl::StatusOr<std::string> UrlDecode(absl::string_view s, bool plus_is_space);
-// Percent-encodes everything but unreserved characters (RFC 3986).
-std::string UrlEncode(absl::string_view s);
-
+// One request as a handler sees it, fully read (body included). Built by the server for one
+// handler call; not thread-safe (concurrent const use is fine).
 struct HttpRequest {
   std::string method;     // "GET", "POST", ...
   std::string path;       // decoded path, without the query string
@@ -80,7 +47,9 @@ struct HttpRequest {
   absl::string_view PathParam(absl::string_view name) const;
 };
 
-// Writes a streamed (chunked) response body. Used by handlers that stream, such as watches.
+// Writes a streamed (chunked) response body. Used by handlers that stream, such as watches. The
+// server owns it and hands it to the response's `stream` function for one response; use it only
+// from that function's thread (not thread-safe).
 class HttpStreamWriter {
  public:
   virtual ~HttpStreamWriter() = default;
@@ -89,8 +58,12 @@ class HttpStreamWriter {
   virtual bool Write(absl::string_view data) = 0;
   // True once the server is stopping; long streams check it between writes.
   virtual bool Stopping() const = 0;
+  // Blocks until the server is stopping or `timeout` has passed, and returns Stopping(). For
+  // streams that wait between writes (a watch's heartbeat) yet must end promptly on Stop().
+  virtual bool WaitForStop(absl::Duration timeout) = 0;
 };
 
+// A handler's answer. A value type; not thread-safe (concurrent const use is fine).
 struct HttpResponse {
   int status = 200;
   HttpHeaders headers;  // Content-Type goes here
@@ -106,8 +79,10 @@ struct HttpResponse {
                                 absl::string_view message);
 };
 
+// Answers one request. Called on the server's threads, possibly many at once.
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// HttpServer's settings. A value type; not thread-safe (concurrent const use is fine).
 struct HttpServerOptions {
   // "HOST:PORT"; an empty host means every IPv4 address. Port 0 picks a free port (see port()).
   // Default: 127.0.0.1:0.
@@ -116,15 +91,27 @@ struct HttpServerOptions {
   int threads = 16;
   // Bodies larger than this get 413 without the handler running. Default 32 MiB.
   int64_t max_body_bytes = 32 << 20;
-  // How long reading a request or writing a response may stall. Default 60 s.
+  // Limits on a slow or stalled client, as civetweb enforces them. Default 60 s. A new
+  // connection must send its first byte within this time, and then the whole request line and
+  // headers within this time of that byte; else it is closed (after a plain-text 400 once
+  // something was received). After the head, this is a stall limit, not a deadline: each read of
+  // the body and each write of the answer may block this long. A kept-alive connection is closed
+  // when no next request starts within civetweb's keep-alive timeout (500 ms).
   absl::Duration request_timeout = absl::Seconds(60);
+  // Largest request line plus headers, in bytes, at least 1024; a larger head is refused by
+  // civetweb with a plain-text 400 and the connection closed, before any handler runs. The
+  // default leaves room for long PromQL queries and many match[] in a GET. Each of civetweb's
+  // threads allocates a buffer of this size (pages are used only as far as heads fill them).
+  // Default 1 MiB (as Go's net/http).
+  int max_header_bytes = 1 << 20;
   // TLS: when cert_file is set the server speaks HTTPS only. key_file defaults to cert_file.
   std::string tls_cert_file;
   std::string tls_key_file;
   // When set, clients must present a certificate signed by this CA.
   std::string tls_client_ca_file;
   // Serve gzip-compressed bodies to clients that accept gzip, for bodies of at least this many
-  // bytes. 0 disables. Default 1 KiB.
+  // bytes (such answers carry Vary: Accept-Encoding whatever the client accepts, and HEAD
+  // decides as GET). Streamed bodies are never compressed. 0 disables. Default 1 KiB.
   int64_t gzip_min_bytes = 1024;
   // When set, each request is counted in sextant_http_requests_total{handler,method,code} and
   // timed in sextant_http_request_duration_seconds{handler} (handler = the route pattern, or
@@ -134,7 +121,8 @@ struct HttpServerOptions {
 
 // The server. Create() does no I/O; Start() binds and starts the workers; Stop() stops accepting,
 // lets requests in flight finish, and joins the workers. Routes must be added before Start().
-// Handlers run on the worker threads and must be thread-safe. Thread-safe after Start().
+// Owned by the caller of Create(). Handlers run on the worker threads and must be thread-safe.
+// Thread-safe: every method may be called from any thread.
 class HttpServer {
  public:
   static absl::StatusOr<std::unique_ptr<HttpServer>> Create(const HttpServerOptions& options);
@@ -144,10 +132,12 @@ class HttpServer {
   // segments may be "<name>" (one segment, bound into path_params) and whose last segment may be
   // "<name...>" (the rest of the path). Exact segments win over parameters; the first route
   // added wins among equals. A path that matches a route of another method gets 405 with Allow.
+  // A route added once Start() has been called is ignored (and logged as an error).
   virtual void Handle(absl::string_view method, absl::string_view pattern, HttpHandler handler) = 0;
 
-  // Binds and starts serving. FailedPrecondition when already started; Unavailable when the
-  // address cannot be bound (the message names it).
+  // Binds and starts serving. FailedPrecondition when already started, or when TLS is configured
+  // but civetweb's TLS support cannot be set up; InvalidArgument when a TLS file cannot be read;
+  // Unavailable when the address cannot be bound (the message names it).
   virtual absl::Status Start() = 0;
   // Stops accepting, waits for requests in flight (streams are told to stop), and joins.
   // Idempotent.

@@ -1,11 +1,14 @@
 #include "common/http_client.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -118,22 +121,81 @@ TEST_F(HttpClientTest, NonSuccessAnswersAreResponsesNotErrors) {
   EXPECT_THAT(resp->body, HasSubstr("nope"));
 }
 
-TEST_F(HttpClientTest, TimeoutIsDeadlineExceeded) {
+TEST_F(HttpClientTest, TimeoutIsDeadlineExceededAndRetriedOnlyWhenRetryable) {
+  // The handler holds every request until the client has given up on all of them, so each
+  // attempt surely times out; it is released before anything can fail or wait on the server.
   absl::Notification release;
+  std::atomic<int> calls{0};
   StartServer([&](HttpServer& s) {
-    s.Handle("GET", "/slow", [&](const HttpRequest&) {
+    s.Handle("*", "/slow", [&](const HttpRequest&) {
+      ++calls;
       release.WaitForNotification();
       return HttpResponse::Text(200, "late");
     });
   });
-  auto client = NewClient();
-  HttpClientRequest req = Get(Url("/slow"));
-  req.timeout = absl::Milliseconds(100);
-  auto resp = client->Send(req);
+  HttpClientOptions options;
+  options.retry.max_attempts = 2;
+  auto client = NewClient(options);
+  HttpClientRequest get = Get(Url("/slow"));
+  get.timeout = absl::Milliseconds(200);
+  auto get_resp = client->Send(get);
+  HttpClientRequest post = get;
+  post.method = "POST";
+  auto post_resp = client->Send(post);
   release.Notify();
+
+  ASSERT_FALSE(get_resp.ok());
+  EXPECT_EQ(get_resp.status().code(), absl::StatusCode::kDeadlineExceeded) << get_resp.status();
+  EXPECT_THAT(get_resp.status().message(), HasSubstr("after 2 attempts"));
+  // A POST that reached the server is not sent again: it may have taken effect.
+  ASSERT_FALSE(post_resp.ok());
+  EXPECT_EQ(post_resp.status().code(), absl::StatusCode::kDeadlineExceeded) << post_resp.status();
+  EXPECT_THAT(post_resp.status().message(), ::testing::Not(HasSubstr("attempts")));
+  EXPECT_EQ(clock_.sleep_count(), 1);
+  EXPECT_LE(calls.load(), 3);
+}
+
+TEST_F(HttpClientTest, ConnectTimeoutIsRetriedEvenForPost) {
+  // A listener with a full accept queue: the kernel drops further SYNs, so connecting to it
+  // hangs until the client's connect timeout. Nothing is sent, so even a POST may be retried.
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 0), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  // For a listener, TCP_INFO gives the accept queue's length (unacked) and limit (sacked).
+  auto queue_full = [listener] {
+    tcp_info info{};
+    socklen_t size = sizeof(info);
+    getsockopt(listener, IPPROTO_TCP, TCP_INFO, &info, &size);
+    return info.tcpi_unacked > info.tcpi_sacked;
+  };
+  std::vector<int> fillers;
+  for (int i = 0; i < 4 && !queue_full(); ++i) {
+    fillers.push_back(socket(AF_INET, SOCK_STREAM, 0));
+    timeval bound{2, 0};  // a connect that hangs means the queue has filled meanwhile
+    setsockopt(fillers.back(), SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof(bound));
+    connect(fillers.back(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  }
+  ASSERT_TRUE(queue_full());
+
+  HttpClientOptions options;
+  options.retry.max_attempts = 3;
+  options.connect_timeout = absl::Milliseconds(100);
+  auto client = NewClient(options);
+  HttpClientRequest post = Get(absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port), "/"));
+  post.method = "POST";
+  post.body = "x";
+  auto resp = client->Send(post);
+  for (int fd : fillers) close(fd);
+  close(listener);
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.status().code(), absl::StatusCode::kDeadlineExceeded) << resp.status();
-  EXPECT_EQ(clock_.sleep_count(), 0);  // timeouts are not retried
+  EXPECT_THAT(resp.status().message(), HasSubstr("after 3 attempts"));
+  EXPECT_EQ(clock_.sleep_count(), 2);
 }
 
 TEST_F(HttpClientTest, ConnectionRefusedIsUnavailableAfterConfiguredAttempts) {
@@ -282,7 +344,7 @@ TEST_F(HttpClientTlsTest, SendsBearerTokenOverTls) {
   EXPECT_THAT(resp->body, HasSubstr("auth=Bearer secret"));
 }
 
-TEST_F(HttpClientTest, RefusesBearerTokenOverPlainHttp) {
+TEST_F(HttpClientTest, SendsTokenOnlyOverHttpsAndNeedsAnHttpScheme) {
   std::atomic<int> calls{0};
   StartServer([&](HttpServer& s) {
     s.Handle("GET", "/echo", [&](const HttpRequest& r) {
@@ -295,6 +357,25 @@ TEST_F(HttpClientTest, RefusesBearerTokenOverPlainHttp) {
   auto resp = NewClient(options)->Send(Get(Url("/echo")));
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.status().code(), absl::StatusCode::kFailedPrecondition);
+  // The scheme is case-insensitive.
+  resp = NewClient(options)->Send(Get(Url("/echo", "HTTP")));
+  EXPECT_EQ(resp.status().code(), absl::StatusCode::kFailedPrecondition) << resp.status();
+  // Without a scheme curl would guess plain http: refused, with or without a token, as is any
+  // scheme but http and https.
+  const std::string hostport = absl::StrCat("127.0.0.1:", server_->port());
+  for (const std::string& url :
+       {absl::StrCat(hostport, "/echo"), absl::StrCat("//", hostport, "/echo"),
+        absl::StrCat(" http://", hostport, "/echo"), absl::StrCat("ftp://", hostport, "/echo"),
+        absl::StrCat("file:///etc/hostname")}) {
+    for (const bool token : {true, false}) {
+      HttpClientOptions o;
+      if (token) o.bearer_token = "secret";
+      resp = NewClient(o)->Send(Get(url));
+      ASSERT_FALSE(resp.ok()) << url;
+      EXPECT_EQ(resp.status().code(), absl::StatusCode::kInvalidArgument) << url;
+      EXPECT_THAT(resp.status().message(), HasSubstr("http:// or https://")) << url;
+    }
+  }
   EXPECT_EQ(calls.load(), 0);
 
   options.allow_token_over_http = true;
@@ -429,6 +510,19 @@ TEST_F(HttpClientTest, StreamsBodyToCallbackAndStopsWhenAsked) {
   EXPECT_EQ(resp->status, 403);
   EXPECT_EQ(resp->body, "forbidden");
   EXPECT_EQ(calls, 0);
+}
+
+TEST_F(HttpClientTest, ThrowingBodyCallbackEndsTransferAsInternal) {
+  StartServer([](HttpServer& s) {
+    s.Handle("GET", "/data", [](const HttpRequest&) { return HttpResponse::Text(200, "data"); });
+  });
+  HttpClientRequest req = Get(Url("/data"));
+  req.on_body = [](absl::string_view) -> bool { throw std::runtime_error("consumer broke"); };
+  auto resp = NewClient()->Send(req);
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.status().code(), absl::StatusCode::kInternal) << resp.status();
+  EXPECT_THAT(resp.status().message(), HasSubstr("consumer broke"));
+  EXPECT_EQ(clock_.sleep_count(), 0);
 }
 
 TEST(HttpRetryTest, RetryAfterParsesSecondsAndDatesWithCap) {

@@ -1,6 +1,9 @@
 #include "common/http_server.h"
 
 #include <arpa/inet.h>
+#include <civetweb.h>
+#include <dlfcn.h>
+#include <link.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -8,17 +11,23 @@
 #include <zlib.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/http_client.h"
 #include "common/json.h"
+#include "common/logging.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -447,14 +456,121 @@ TEST_F(HttpServerTest, GzipsLargeBodiesForClientsThatAcceptIt) {
       "GET /big HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip;q=0\r\nConnection: close\r\n\r\n");
   EXPECT_THAT(refused, ::testing::Not(HasSubstr("Content-Encoding")));
   EXPECT_TRUE(absl::EndsWith(refused, big));
+  EXPECT_THAT(refused, HasSubstr("Vary: Accept-Encoding\r\n"));
   const std::string small = RawExchange(
       server_->port(),
       "GET /small HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n");
   EXPECT_THAT(small, ::testing::Not(HasSubstr("Content-Encoding")));
+  EXPECT_THAT(small, ::testing::Not(HasSubstr("Vary")));
   // The client decodes transparently.
   HttpClientResponse decoded = Fetch("GET", "/big");
   EXPECT_EQ(decoded.headers.Get("content-encoding"), "gzip");
   EXPECT_EQ(decoded.body, big);
+}
+
+// The header block of a raw answer, up to the blank line.
+std::string HeadOf(absl::string_view answer) {
+  return std::string(answer.substr(0, answer.find("\r\n\r\n") + 2));
+}
+
+TEST_F(HttpServerTest, VaryIsSentOnEveryCompressibleAnswerAndHeadMatchesGet) {
+  const std::string big(5000, 'z');
+  StartServer([&](HttpServer& s) {
+    s.Handle("GET", "/big", [&](const HttpRequest&) { return HttpResponse::Text(200, big); });
+  });
+  // Without Accept-Encoding the body goes as is, but a cache must still know it could differ.
+  const std::string plain =
+      RawExchange(server_->port(), "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_THAT(plain, HasSubstr("Vary: Accept-Encoding\r\n"));
+  EXPECT_THAT(plain, ::testing::Not(HasSubstr("Content-Encoding")));
+  EXPECT_TRUE(absl::EndsWith(plain, big));
+
+  // HEAD announces what GET would send: the same encoding and length, and no body.
+  for (const char* accept : {"", "Accept-Encoding: gzip\r\n"}) {
+    const std::string get = RawExchange(
+        server_->port(),
+        absl::StrCat("GET /big HTTP/1.1\r\nHost: x\r\n", accept, "Connection: close\r\n\r\n"));
+    const std::string head = RawExchange(
+        server_->port(),
+        absl::StrCat("HEAD /big HTTP/1.1\r\nHost: x\r\n", accept, "Connection: close\r\n\r\n"));
+    const std::string get_head = HeadOf(get);
+    EXPECT_TRUE(absl::EndsWith(head, "\r\n\r\n")) << head;  // nothing after the headers
+    // Equal but for the Date line, which may tick between the two.
+    auto without_date = [](std::string h) {
+      const size_t at = h.find("Date: ");
+      return at == std::string::npos ? h : h.erase(at, h.find("\r\n", at) + 2 - at);
+    };
+    EXPECT_EQ(without_date(HeadOf(head)), without_date(get_head)) << accept;
+    EXPECT_EQ(absl::StrContains(get_head, "Content-Encoding: gzip"), accept[0] != '\0');
+  }
+}
+
+TEST_F(HttpServerTest, LongQueryStringsFitTheDefaultHeaderLimit) {
+  std::atomic<size_t> got{0};
+  StartServer([&](HttpServer& s) {
+    s.Handle("GET", "/api/v1/query", [&](const HttpRequest& r) {
+      got = r.params.Get("query").size();
+      return HttpResponse::Json(200, R"({"status":"success"})");
+    });
+  });
+  // A PromQL query of about 200 KB, as dashboards with long regex matchers produce.
+  const std::string query = absl::StrCat("up{job=~\"", std::string(200'000, 'a'), "\"}");
+  HttpClientResponse resp = Fetch("GET", absl::StrCat("/api/v1/query?query=", UrlEncode(query)));
+  EXPECT_EQ(resp.status, 200) << resp.body.substr(0, 200);
+  EXPECT_EQ(got.load(), query.size());
+}
+
+TEST_F(HttpServerTest, RequestHeadOverMaxHeaderBytesIsRefusedByCivetweb) {
+  std::atomic<int> calls{0};
+  HttpServerOptions options;
+  options.max_header_bytes = 4096;
+  StartServer(
+      [&](HttpServer& s) {
+        s.Handle("GET", "/q", [&](const HttpRequest&) {
+          ++calls;
+          return HttpResponse::Text(200, "ok");
+        });
+      },
+      options);
+  EXPECT_EQ(Fetch("GET", absl::StrCat("/q?x=", std::string(2000, 'a'))).status, 200);
+  // civetweb answers before any route is found: its own plain-text 400.
+  HttpClientResponse big = Fetch("GET", absl::StrCat("/q?x=", std::string(8000, 'a')));
+  EXPECT_EQ(big.status, 400);
+  EXPECT_EQ(big.headers.Get("connection"), "close");
+  EXPECT_EQ(calls.load(), 1);
+
+  options.max_header_bytes = 100;
+  EXPECT_EQ(HttpServer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(HttpServerTest, UnfinishedRequestHeadIsDisconnectedAfterRequestTimeout) {
+  std::atomic<int> calls{0};
+  HttpServerOptions options;
+  options.request_timeout = absl::Milliseconds(300);
+  StartServer(
+      [&](HttpServer& s) {
+        s.Handle("GET", "/", [&](const HttpRequest&) {
+          ++calls;
+          return HttpResponse::Text(200, "ok");
+        });
+      },
+      options);
+  // The head never ends; the server must give up on it rather than wait for the rest. Read()
+  // blocks until the server closes the connection (RawConnection's 10 s receive timeout is a
+  // safety net only: then nothing would have been read).
+  RawConnection c(server_->port());
+  c.Send("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+  const std::string answer = c.Read();
+  EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.0 400 Bad Request\r\n")) << answer;
+  EXPECT_THAT(answer, HasSubstr("Connection: close\r\n"));
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST_F(HttpServerTest, RoutesAddedAfterStartAreIgnored) {
+  StartServer([](HttpServer& s) { s.Handle("GET", "/before", Echo("before")); });
+  server_->Handle("GET", "/after", Echo("after"));
+  EXPECT_EQ(Fetch("GET", "/before").body, "before");
+  EXPECT_EQ(Fetch("GET", "/after").status, 404);
 }
 
 TEST_F(HttpServerTest, HandlerExceptionIs500AndServerKeepsServing) {
@@ -483,7 +599,8 @@ TEST_F(HttpServerTest, StopLetsRequestInFlightFinishAndTellsStreamsToStop) {
       r.stream = [&](HttpStreamWriter& w) {
         w.Write("first\n");
         streaming.Notify();
-        while (!w.Stopping()) std::this_thread::yield();
+        EXPECT_TRUE(w.WaitForStop(absl::Seconds(60)));  // ends at once when Stop() begins
+        EXPECT_TRUE(w.Stopping());
         EXPECT_FALSE(w.Write("after stop\n"));
       };
       return r;
@@ -581,10 +698,110 @@ TEST_F(HttpServerTest, ServesTlsWithSeparateKeyFile) {
   resp = (*tls_client)->Send(req);
   ASSERT_TRUE(resp.ok()) << resp.status();
 
-  // Plain http to the TLS port gets no HTTP answer.
+  // Plain http to the TLS port gets no HTTP answer: the server drops the connection.
   req.url = absl::StrCat("http://127.0.0.1:", server_->port(), "/hello");
   auto plain = client_->Send(req);
-  EXPECT_TRUE(!plain.ok() || plain->status != 200);
+  ASSERT_FALSE(plain.ok()) << plain->status;
+  EXPECT_EQ(plain.status().code(), absl::StatusCode::kUnavailable) << plain.status();
+}
+
+// Collects log lines while alive (the log sink is process-wide).
+class LogCapture {
+ public:
+  LogCapture() {
+    SetLogSink([this](absl::string_view line) {
+      absl::MutexLock lock(&mu_);
+      lines_.emplace_back(line);
+    });
+  }
+  ~LogCapture() { SetLogSink(nullptr); }
+  std::vector<std::string> Take() {
+    absl::MutexLock lock(&mu_);
+    return std::exchange(lines_, {});
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(HttpServerTest, CivetwebErrorsNameTheirServerAndStopIsQuiet) {
+  HttpServerOptions options;
+  options.tls_cert_file = testing::SourcePath("tests/testdata/tls/server.pem");
+  options.tls_key_file = testing::SourcePath("tests/testdata/tls/server-key.pem");
+  StartServer([](HttpServer& s) { s.Handle("GET", "/hello", Echo("hello")); }, options);
+  LogCapture logs;
+  // Plain http to the TLS port: civetweb logs the failed handshake before it hangs up.
+  HttpClientRequest req;
+  req.url = Url("/hello");
+  ASSERT_FALSE(client_->Send(req).ok());
+  const std::vector<std::string> lines = logs.Take();
+  ASSERT_EQ(lines.size(), 1u) << absl::StrJoin(lines, "\n");
+  EXPECT_THAT(lines[0], HasSubstr("civetweb error"));
+  EXPECT_THAT(lines[0], HasSubstr(absl::StrCat("addr=", server_->address())));
+  // Stopping wakes civetweb with connections it complains about; those are not worth a line.
+  server_->Stop();
+  EXPECT_THAT(logs.Take(), ::testing::Each(::testing::Not(HasSubstr("civetweb error"))));
+}
+
+// Whether any of libcivetweb's import slots for dlsym points into this executable, i.e. at the
+// server's replacement that TLS set-up installs (RedirectCivetwebDlsym in http_server.cc).
+bool CivetwebDlsymRedirected() {
+  Dl_info info, self;
+  link_map* map = nullptr;
+  if (dladdr1(reinterpret_cast<void*>(&mg_start2), &info, reinterpret_cast<void**>(&map),
+              RTLD_DL_LINKMAP) == 0 ||
+      map == nullptr || dladdr(reinterpret_cast<void*>(&CivetwebDlsymRedirected), &self) == 0) {
+    ADD_FAILURE() << "cannot locate libcivetweb or this executable";
+    return false;
+  }
+  const ElfW(Addr) base = map->l_addr;
+  auto at = [base](ElfW(Addr) p) { return p < base ? p + base : p; };
+  const ElfW(Sym)* symtab = nullptr;
+  const char* strtab = nullptr;
+  ElfW(Addr) tables[2] = {0, 0};
+  size_t sizes[2] = {0, 0};
+  for (const ElfW(Dyn)* d = map->l_ld; d->d_tag != DT_NULL; ++d) {
+    if (d->d_tag == DT_SYMTAB) symtab = reinterpret_cast<const ElfW(Sym)*>(at(d->d_un.d_ptr));
+    if (d->d_tag == DT_STRTAB) strtab = reinterpret_cast<const char*>(at(d->d_un.d_ptr));
+    if (d->d_tag == DT_JMPREL) tables[0] = at(d->d_un.d_ptr);
+    if (d->d_tag == DT_PLTRELSZ) sizes[0] = d->d_un.d_val;
+    if (d->d_tag == DT_RELA) tables[1] = at(d->d_un.d_ptr);
+    if (d->d_tag == DT_RELASZ) sizes[1] = d->d_un.d_val;
+  }
+  for (int t = 0; t < 2 && symtab != nullptr && strtab != nullptr; ++t) {
+    const auto* relocs = reinterpret_cast<const ElfW(Rela)*>(tables[t]);
+    for (size_t i = 0; tables[t] != 0 && i < sizes[t] / sizeof(ElfW(Rela)); ++i) {
+      const size_t sym = ELF64_R_SYM(relocs[i].r_info);
+      if (sym == 0 || std::strcmp(strtab + symtab[sym].st_name, "dlsym") != 0) continue;
+      void* target = *reinterpret_cast<void**>(base + relocs[i].r_offset);
+      Dl_info where;
+      if (dladdr(target, &where) != 0 && where.dli_fbase == self.dli_fbase) return true;
+    }
+  }
+  return false;
+}
+
+// In a fresh process (a death test re-runs this binary), so that no earlier TLS server counts.
+TEST(HttpServerTlsTest, OnlyTlsServersPatchCivetwebDlsym) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        int code = 0;
+        {
+          auto plain = HttpServer::Create({});
+          if (!plain.ok() || !(*plain)->Start().ok()) code = 1;
+          if (code == 0 && CivetwebDlsymRedirected()) code = 2;  // plain HTTP left it alone
+          HttpServerOptions options;
+          options.tls_cert_file = testing::SourcePath("tests/testdata/tls/server.pem");
+          options.tls_key_file = testing::SourcePath("tests/testdata/tls/server-key.pem");
+          auto tls = HttpServer::Create(options);
+          if (code == 0 && (!tls.ok() || !(*tls)->Start().ok())) code = 3;
+          if (code == 0 && !CivetwebDlsymRedirected()) code = 4;  // the check itself works
+        }
+        std::_Exit(code);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST(HttpServerTlsTest, MissingCertificateFileFailsStart) {

@@ -31,11 +31,11 @@ TEST(JsonQuoteTest, ReplacesInvalidUtf8) {
   const std::string fffd = "\xef\xbf\xbd";
   EXPECT_EQ(JsonQuote("a\xff"
                       "b"),
-            "\"a" + fffd + "b\"");                                         // stray byte
-  EXPECT_EQ(JsonQuote("\xc3"), "\"" + fffd + "\"");                        // truncated
-  EXPECT_EQ(JsonQuote("\xe2\x82"), "\"" + fffd + fffd + "\"");             // truncated: per byte, as Go
-  EXPECT_EQ(JsonQuote("\xc0\xaf"), "\"" + fffd + fffd + "\"");             // overlong '/'
-  EXPECT_EQ(JsonQuote("\xed\xa0\x80"), "\"" + fffd + fffd + fffd + "\"");  // surrogate
+            "\"a" + fffd + "b\"");                              // stray byte
+  EXPECT_EQ(JsonQuote("\xc3"), "\"" + fffd + "\"");             // truncated
+  EXPECT_EQ(JsonQuote("\xe2\x82"), "\"" + fffd + fffd + "\"");  // truncated: per byte, as Go
+  EXPECT_EQ(JsonQuote("\xc0\xaf"), "\"" + fffd + fffd + "\"");  // overlong '/'
+  EXPECT_EQ(JsonQuote("\xed\xa0\x80"), "\"" + fffd + fffd + fffd + "\"");             // surrogate
   EXPECT_EQ(JsonQuote("\xf4\x90\x80\x80"), "\"" + fffd + fffd + fffd + fffd + "\"");  // > U+10FFFF
   EXPECT_EQ(JsonQuote("\x80\x80"), "\"" + fffd + fffd + "\"");
 }

@@ -167,6 +167,24 @@ TEST_F(HttpClientRetryTest, BackoffIsCappedAndRetryAfterToo) {
   EXPECT_EQ(sleeps[3], absl::Seconds(30));  // Retry-After capped at max_retry_after
 }
 
+TEST_F(HttpClientRetryTest, RetriesEvery5xxButNotImplementedAndVersionNotSupported) {
+  // 507, 599 and 520 are retried; 501 and 505 would come again, so they are the answer.
+  Serve({{507, ""}, {599, ""}, {520, ""}, {501, ""}, {505, ""}});
+  HttpRetryPolicy policy;
+  policy.max_attempts = 10;
+  auto client = Client(policy);
+  auto resp = client->Send(Request());
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->status, 501);
+  EXPECT_EQ(resp->attempts, 4);
+  resp = client->Send(Request());
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->status, 505);
+  EXPECT_EQ(resp->attempts, 1);
+  EXPECT_EQ(clock_.sleeps().size(), 3u);
+  EXPECT_EQ(requests(), 5);
+}
+
 TEST_F(HttpClientRetryTest, RetryAfterDateIsRelativeToTheClock) {
   const std::string in_7s = absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
                                              clock_.Now() + absl::Seconds(7), absl::UTCTimeZone());
