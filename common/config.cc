@@ -40,7 +40,8 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (absl::ascii_tolower(a[i - 1]) == absl::ascii_tolower(b[j - 1]) ? 0 : 1);
+      size_t sub =
+          prev[j - 1] + (absl::ascii_tolower(a[i - 1]) == absl::ascii_tolower(b[j - 1]) ? 0 : 1);
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
     }
     std::swap(prev, cur);
@@ -319,16 +320,16 @@ void ReadAlerting(ReadContext& ctx, MapReader& r, AlertingConfig& c) {
   r.Field("evaluationInterval", Duration(ctx, &c.evaluation_interval));
   r.Field("ruleFiles", StringList(ctx, &c.rule_files));
   r.Field("alertmanagers", StringList(ctx, &c.alertmanagers));
-  r.Field("webhooks", MapList<WebhookConfig>(
-                          ctx, &c.webhooks,
-                          [&ctx](MapReader& m, WebhookConfig& w) {
-                            m.Field("url", String(ctx, &w.url));
-                            m.Field("hmacSecretFile", String(ctx, &w.hmac_secret_file));
-                          },
-                          [&ctx](const WebhookConfig& w, const YAML::Mark& mark,
-                                 const std::string& path) {
-                            if (w.url.empty()) ctx.Error(mark, path, "url is required");
-                          }));
+  r.Field("webhooks",
+          MapList<WebhookConfig>(
+              ctx, &c.webhooks,
+              [&ctx](MapReader& m, WebhookConfig& w) {
+                m.Field("url", String(ctx, &w.url));
+                m.Field("hmacSecretFile", String(ctx, &w.hmac_secret_file));
+              },
+              [&ctx](const WebhookConfig& w, const YAML::Mark& mark, const std::string& path) {
+                if (w.url.empty()) ctx.Error(mark, path, "url is required");
+              }));
   r.Field("kubernetesEvents", Bool(ctx, &c.kubernetes_events));
   r.Field("outboxDir", String(ctx, &c.outbox_dir));
   r.Field("crashLoop", Map(ctx, [&ctx, &c](MapReader& m) {
@@ -380,9 +381,12 @@ absl::Status CheckNesting(absl::string_view yaml, absl::string_view source) {
 
 absl::string_view FsyncPolicyName(FsyncPolicy p) {
   switch (p) {
-    case FsyncPolicy::kAlways: return "always";
-    case FsyncPolicy::kInterval: return "interval";
-    case FsyncPolicy::kNever: return "never";
+    case FsyncPolicy::kAlways:
+      return "always";
+    case FsyncPolicy::kInterval:
+      return "interval";
+    case FsyncPolicy::kNever:
+      return "never";
   }
   return "interval";
 }
@@ -411,7 +415,8 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml, absl::string_view sou
   ReadContext ctx{std::string(source), {}};
   try {
     MapReader top(ctx, "");
-    top.Field("collector", Map(ctx, [&](MapReader& r) { ReadCollector(ctx, r, config.collector); }));
+    top.Field("collector",
+              Map(ctx, [&](MapReader& r) { ReadCollector(ctx, r, config.collector); }));
     top.Field("server", Map(ctx, [&](MapReader& r) { ReadServer(ctx, r, config.server); }));
     top.Field("kubernetes",
               Map(ctx, [&](MapReader& r) { ReadKubernetes(ctx, r, config.kubernetes); }));
@@ -468,8 +473,7 @@ absl::Status ValidateConfig(const Config& c) {
     errors.push_back("autoscaler.syncInterval: must be at least 1s");
   }
   if (le.renew_deadline >= le.lease_duration) {
-    errors.push_back(
-        "kubernetes.leaderElection.renewDeadline: must be shorter than leaseDuration");
+    errors.push_back("kubernetes.leaderElection.renewDeadline: must be shorter than leaseDuration");
   }
   if (le.retry_period >= le.renew_deadline) {
     errors.push_back("kubernetes.leaderElection.retryPeriod: must be shorter than renewDeadline");

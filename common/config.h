@@ -19,7 +19,7 @@ struct RemoteWriteConfig {
 };
 
 struct KubeletConfig {
-  std::string url;           // "" = https://$NODE_IP:10250 in a pod, off outside
+  std::string url;            // "" = https://$NODE_IP:10250 in a pod, off outside
   bool insecure_tls = false;  // insecureTLS
 };
 
@@ -46,12 +46,12 @@ struct WalConfig {
 };
 
 struct LimitsConfig {
-  int64_t body_bytes = int64_t{32} << 20;       // bodyBytes: 32MiB
-  int64_t series_per_request = 100000;          // seriesPerRequest
-  int64_t labels_per_series = 64;               // labelsPerSeries
-  int64_t label_value_bytes = 4096;             // labelValueBytes
-  int64_t active_series = 5000000;              // activeSeries
-  int64_t query_samples = 50000000;             // querySamples
+  int64_t body_bytes = int64_t{32} << 20;           // bodyBytes: 32MiB
+  int64_t series_per_request = 100000;              // seriesPerRequest
+  int64_t labels_per_series = 64;                   // labelsPerSeries
+  int64_t label_value_bytes = 4096;                 // labelValueBytes
+  int64_t active_series = 5000000;                  // activeSeries
+  int64_t query_samples = 50000000;                 // querySamples
   absl::Duration query_timeout = absl::Minutes(2);  // queryTimeout
 };
 
@@ -80,12 +80,12 @@ struct KubernetesConfig {
 };
 
 struct AutoscalerConfig {
-  bool enabled = true;  // idle without a cluster
+  bool enabled = true;                              // idle without a cluster
   absl::Duration sync_interval = absl::Seconds(5);  // syncInterval
   std::vector<std::string> policy_files;            // policyFiles
   std::vector<std::string> watch_namespaces;        // watchNamespaces: [] = all
   bool dry_run = false;                             // dryRun
-  std::string query_url;  // queryURL: "" = the embedded engine
+  std::string query_url;                            // queryURL: "" = the embedded engine
 };
 
 struct WebhookConfig {

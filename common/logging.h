@@ -33,15 +33,16 @@ absl::string_view LogLevelName(LogLevel level);
 // A field value; numbers stay unquoted in JSON. A value type, thread-compatible.
 class LogValue {
  public:
-  LogValue(absl::string_view s) : text_(s) {}         // NOLINT: implicit by design.
-  LogValue(const char* s) : text_(s) {}               // NOLINT
-  LogValue(const std::string& s) : text_(s) {}        // NOLINT
+  LogValue(absl::string_view s) : text_(s) {}   // NOLINT: implicit by design.
+  LogValue(const char* s) : text_(s) {}         // NOLINT
+  LogValue(const std::string& s) : text_(s) {}  // NOLINT
   LogValue(bool b) : text_(b ? "true" : "false"), is_number_(true) {}  // NOLINT
-  template <typename T, typename = std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>>
+  template <typename T,
+            typename = std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>>
   LogValue(T v) : text_(std::to_string(v)), is_number_(true) {}  // NOLINT
-  LogValue(double v);                                 // NOLINT
-  LogValue(absl::Duration d);                         // NOLINT
-  LogValue(const absl::Status& s);                    // NOLINT
+  LogValue(double v);                                            // NOLINT
+  LogValue(absl::Duration d);                                    // NOLINT
+  LogValue(const absl::Status& s);                               // NOLINT
 
   const std::string& text() const { return text_; }
   bool is_number() const { return is_number_; }
@@ -68,10 +69,18 @@ void SetLogTimeSource(std::function<absl::Time()> now);
 
 bool LogEnabled(LogLevel level);
 void Log(LogLevel level, absl::string_view msg, LogFields fields = {});
-inline void LogDebug(absl::string_view msg, LogFields fields = {}) { Log(LogLevel::kDebug, msg, fields); }
-inline void LogInfo(absl::string_view msg, LogFields fields = {}) { Log(LogLevel::kInfo, msg, fields); }
-inline void LogWarn(absl::string_view msg, LogFields fields = {}) { Log(LogLevel::kWarn, msg, fields); }
-inline void LogError(absl::string_view msg, LogFields fields = {}) { Log(LogLevel::kError, msg, fields); }
+inline void LogDebug(absl::string_view msg, LogFields fields = {}) {
+  Log(LogLevel::kDebug, msg, fields);
+}
+inline void LogInfo(absl::string_view msg, LogFields fields = {}) {
+  Log(LogLevel::kInfo, msg, fields);
+}
+inline void LogWarn(absl::string_view msg, LogFields fields = {}) {
+  Log(LogLevel::kWarn, msg, fields);
+}
+inline void LogError(absl::string_view msg, LogFields fields = {}) {
+  Log(LogLevel::kError, msg, fields);
+}
 
 // Formats one line without writing it (what Log writes, less the newline).
 std::string FormatLogLine(LogFormat format, absl::Time ts, LogLevel level, absl::string_view msg,

@@ -64,6 +64,7 @@ class Readiness {
 // `metrics` and `readiness` must outlive the server.
 void AddAdminRoutes(HttpServer& server, const SelfMetrics& metrics, const Readiness& readiness);
 
-inline constexpr absl::string_view kTextFormatContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr absl::string_view kTextFormatContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace sextant

@@ -51,36 +51,38 @@ absl::Status ToStatus(const absl::StatusOr<T>& s) {
 #define SEXTANT_STATUS_CONCAT_INNER_(a, b) a##b
 #define SEXTANT_STATUS_CONCAT_(a, b) SEXTANT_STATUS_CONCAT_INNER_(a, b)
 
-#define SEXTANT_RETURN_IF_ERROR_1_(expr)                                              \
-  do {                                                                                \
-    ::absl::Status sextant_status_ = ::sextant::internal::ToStatus((expr));           \
-    if (!sextant_status_.ok()) return sextant_status_;                                \
+#define SEXTANT_RETURN_IF_ERROR_1_(expr)                                    \
+  do {                                                                      \
+    ::absl::Status sextant_status_ = ::sextant::internal::ToStatus((expr)); \
+    if (!sextant_status_.ok()) return sextant_status_;                      \
   } while (false)
-#define SEXTANT_RETURN_IF_ERROR_2_(expr, error_expr)                                  \
-  do {                                                                                \
-    ::absl::Status sextant_status_ = ::sextant::internal::ToStatus((expr));           \
-    if (!sextant_status_.ok()) {                                                      \
-      ::sextant::internal::ErrorContext _(std::move(sextant_status_));                \
-      return (error_expr);                                                            \
-    }                                                                                 \
+#define SEXTANT_RETURN_IF_ERROR_2_(expr, error_expr)                        \
+  do {                                                                      \
+    ::absl::Status sextant_status_ = ::sextant::internal::ToStatus((expr)); \
+    if (!sextant_status_.ok()) {                                            \
+      ::sextant::internal::ErrorContext _(std::move(sextant_status_));      \
+      return (error_expr);                                                  \
+    }                                                                       \
   } while (false)
 #define SEXTANT_GET_3RD_(a, b, c, ...) c
 // SEXTANT_RETURN_IF_ERROR(expr) or SEXTANT_RETURN_IF_ERROR(expr, _.Prepend("context: ")).
-#define SEXTANT_RETURN_IF_ERROR(...)                                                  \
+#define SEXTANT_RETURN_IF_ERROR(...)                                                    \
   SEXTANT_GET_3RD_(__VA_ARGS__, SEXTANT_RETURN_IF_ERROR_2_, SEXTANT_RETURN_IF_ERROR_1_) \
   (__VA_ARGS__)
 
-#define SEXTANT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, rexpr, error_expr)                   \
-  auto tmp = (rexpr);                                                                 \
-  if (!tmp.ok()) {                                                                    \
-    ::sextant::internal::ErrorContext _(std::move(tmp).status());                     \
-    return (error_expr);                                                              \
-  }                                                                                   \
+#define SEXTANT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, rexpr, error_expr) \
+  auto tmp = (rexpr);                                               \
+  if (!tmp.ok()) {                                                  \
+    ::sextant::internal::ErrorContext _(std::move(tmp).status());   \
+    return (error_expr);                                            \
+  }                                                                 \
   lhs = std::move(tmp).value()
-#define SEXTANT_ASSIGN_OR_RETURN_2_(lhs, rexpr) \
-  SEXTANT_ASSIGN_OR_RETURN_IMPL_(SEXTANT_STATUS_CONCAT_(sextant_statusor_, __LINE__), lhs, rexpr, _.status())
-#define SEXTANT_ASSIGN_OR_RETURN_3_(lhs, rexpr, error_expr) \
-  SEXTANT_ASSIGN_OR_RETURN_IMPL_(SEXTANT_STATUS_CONCAT_(sextant_statusor_, __LINE__), lhs, rexpr, error_expr)
+#define SEXTANT_ASSIGN_OR_RETURN_2_(lhs, rexpr)                                                   \
+  SEXTANT_ASSIGN_OR_RETURN_IMPL_(SEXTANT_STATUS_CONCAT_(sextant_statusor_, __LINE__), lhs, rexpr, \
+                                 _.status())
+#define SEXTANT_ASSIGN_OR_RETURN_3_(lhs, rexpr, error_expr)                                       \
+  SEXTANT_ASSIGN_OR_RETURN_IMPL_(SEXTANT_STATUS_CONCAT_(sextant_statusor_, __LINE__), lhs, rexpr, \
+                                 error_expr)
 #define SEXTANT_GET_4TH_(a, b, c, d, ...) d
 // SEXTANT_ASSIGN_OR_RETURN(lhs, expr) or SEXTANT_ASSIGN_OR_RETURN(lhs, expr, _.Prepend("ctx: ")).
 #define SEXTANT_ASSIGN_OR_RETURN(...)                                                       \

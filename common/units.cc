@@ -14,14 +14,18 @@ struct Unit {
 };
 // In the order Prometheus requires them.
 constexpr Unit kUnits[] = {
-    {"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000}, {"d", 24LL * 3600 * 1000},
-    {"h", 3600LL * 1000},            {"m", 60LL * 1000},            {"s", 1000},
+    {"y", 365LL * 24 * 3600 * 1000},
+    {"w", 7LL * 24 * 3600 * 1000},
+    {"d", 24LL * 3600 * 1000},
+    {"h", 3600LL * 1000},
+    {"m", 60LL * 1000},
+    {"s", 1000},
     {"ms", 1},
 };
 
 absl::Status BadDuration(absl::string_view s) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "not a valid duration string: \"", s, "\" (want e.g. 15s, 1h30m, 15d)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("not a valid duration string: \"", s, "\" (want e.g. 15s, 1h30m, 15d)"));
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ bool IsValidMetricName(absl::string_view name) {
                      [](char c) { return IsNameStart(c) || IsDigit(c) || c == ':'; });
 }
 
-Labels::Labels(std::vector<Label> sorted) : labels_(std::move(sorted)), hash_(ComputeHash(labels_)) {}
+Labels::Labels(std::vector<Label> sorted)
+    : labels_(std::move(sorted)), hash_(ComputeHash(labels_)) {}
 
 Labels::Labels(std::initializer_list<std::pair<absl::string_view, absl::string_view>> labels) {
   std::vector<Label> v;
@@ -60,9 +61,9 @@ Labels::Labels(std::initializer_list<std::pair<absl::string_view, absl::string_v
 }
 
 absl::StatusOr<Labels> Labels::FromUnsorted(std::vector<Label> labels) {
-  labels.erase(std::remove_if(labels.begin(), labels.end(),
-                              [](const Label& l) { return l.value.empty(); }),
-               labels.end());
+  labels.erase(
+      std::remove_if(labels.begin(), labels.end(), [](const Label& l) { return l.value.empty(); }),
+      labels.end());
   std::sort(labels.begin(), labels.end(),
             [](const Label& a, const Label& b) { return a.name < b.name; });
   for (size_t i = 0; i < labels.size(); ++i) {
@@ -140,10 +141,17 @@ std::string EscapeLabelValue(absl::string_view v) {
   out.reserve(v.size());
   for (char c : v) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

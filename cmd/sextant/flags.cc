@@ -6,46 +6,54 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "common/units.h"
 
 // Common to the roles that run.
-ABSL_FLAG(std::string, config, "", "YAML configuration file (DESIGN.md 3.7); flags override its keys.");
+ABSL_FLAG(std::string, config, "",
+          "YAML configuration file (DESIGN.md 3.7); flags override its keys.");
 ABSL_FLAG(std::string, listen, "",
           "HOST:PORT to serve on (collector: collector.listen, default :9191; server and local: "
           "server.listen, default :9190; in local an empty host means 127.0.0.1).");
 ABSL_FLAG(std::string, log_level, "info", "Log level: debug, info, warn or error.");
 ABSL_FLAG(std::string, log_format, "logfmt", "Log line format: logfmt or json.");
 // Server.
-ABSL_FLAG(std::string, data_dir, "", "Where the time series are stored (server.dataDir, default ./sextant-data).");
-ABSL_FLAG(std::string, retention, "", "How long samples are kept (server.retention.time, default 15d).");
+ABSL_FLAG(std::string, data_dir, "",
+          "Where the time series are stored (server.dataDir, default ./sextant-data).");
+ABSL_FLAG(std::string, retention, "",
+          "How long samples are kept (server.retention.time, default 15d).");
 ABSL_FLAG(std::string, kubeconfig, "",
           "kubeconfig file (kubernetes.kubeconfig); without it, in-cluster config when in a pod.");
 ABSL_FLAG(std::string, context, "", "kubeconfig context to use (kubernetes.context).");
 ABSL_FLAG(bool, leader_elect, false,
           "Elect a leader through a Lease before scaling (kubernetes.leaderElection.enabled).");
 // Collector.
-ABSL_FLAG(std::string, interval, "", "Time between collection passes (collector.interval, default 5s).");
+ABSL_FLAG(std::string, interval, "",
+          "Time between collection passes (collector.interval, default 5s).");
 ABSL_FLAG(std::vector<std::string>, remote_write_url, {},
           "remote_write endpoint to ship samples to; repeatable (collector.remoteWrite).");
 ABSL_FLAG(bool, once, false, "Run one collection pass, print the exposition text to stdout, exit.");
 ABSL_FLAG(std::string, host_root, "",
-          "Prefix for /proc, /sys and mounts when the host is mounted into the pod (collector.hostRoot).");
+          "Prefix for /proc, /sys and mounts when the host is mounted into the pod "
+          "(collector.hostRoot).");
 ABSL_FLAG(std::string, kubelet_url, "", "The kubelet's base URL (collector.kubelet.url).");
 ABSL_FLAG(bool, kubelet_insecure_tls, false,
           "Skip verifying the kubelet's serving certificate (collector.kubelet.insecureTLS).");
-ABSL_FLAG(std::string, node_name, "", "This node's name (collector.nodeName; default $NODE_NAME, then hostname).");
+ABSL_FLAG(std::string, node_name, "",
+          "This node's name (collector.nodeName; default $NODE_NAME, then hostname).");
 // Local.
-ABSL_FLAG(std::string, collector_listen, "",
-          "HOST:PORT for the collector's endpoint in local (collector.listen, default 127.0.0.1:9191).");
+ABSL_FLAG(
+    std::string, collector_listen, "",
+    "HOST:PORT for the collector's endpoint in local (collector.listen, default 127.0.0.1:9191).");
 // Replay.
 ABSL_FLAG(std::string, policy, "", "ScalingPolicy file (YAML or JSON).");
 ABSL_FLAG(std::string, scenario, "", "Scenario file (JSON, DESIGN.md 3.6).");
-ABSL_FLAG(std::string, from, "", "Replay stored history from this long ago instead of a scenario, e.g. -24h.");
+ABSL_FLAG(std::string, from, "",
+          "Replay stored history from this long ago instead of a scenario, e.g. -24h.");
 
 namespace sextant::cmd {
 namespace {
@@ -60,7 +68,9 @@ std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<st
 // Flags that may be given more than once; their values accumulate.
 bool IsRepeatable(absl::string_view name) { return name == "remote_write_url"; }
 
-std::string Dashed(absl::string_view absl_name) { return absl::StrReplaceAll(absl_name, {{"_", "-"}}); }
+std::string Dashed(absl::string_view absl_name) {
+  return absl::StrReplaceAll(absl_name, {{"_", "-"}});
+}
 
 absl::Status ApplyFlag(const std::string& name, Config& c) {
   auto str = [](const absl::Flag<std::string>& f) { return absl::GetFlag(f); };
@@ -121,11 +131,15 @@ const std::vector<RoleSpec>& Roles() {
        "a cluster is configured.",
        Concat(kCommonFlags, {"collector_listen", "data_dir", "retention", "interval", "host_root",
                              "node_name", "kubeconfig", "context"})},
-      {"replay", "autoscaler what-if over a scenario or stored history",
-       "Runs a ScalingPolicy over a scenario file (DESIGN.md 3.6) or stored history and prints one\n"
+      {"replay",
+       "autoscaler what-if over a scenario or stored history",
+       "Runs a ScalingPolicy over a scenario file (DESIGN.md 3.6) or stored history and prints "
+       "one\n"
        "JSON object per step.",
        {"config", "log_level", "log_format", "policy", "scenario", "from", "data_dir"}},
-      {"version", "print version and build information", "Prints the version and build information.",
+      {"version",
+       "print version and build information",
+       "Prints the version and build information.",
        {}},
   };
   return *roles;
@@ -223,7 +237,8 @@ std::string RoleHelp(const RoleSpec& role) {
     std::string def = flag->DefaultValue();
     absl::StrAppend(&out, "  --", Dashed(name), flag->IsOfType<bool>() ? "" : "=VALUE",
                     IsRepeatable(name) ? " (repeatable)" : "", "\n      ", flag->Help(),
-                    def.empty() || def == "false" ? "" : absl::StrCat(" (default ", def, ")"), "\n");
+                    def.empty() || def == "false" ? "" : absl::StrCat(" (default ", def, ")"),
+                    "\n");
   }
   absl::StrAppend(&out, "  --help\n      Show this help.\n");
   return out;
@@ -233,7 +248,8 @@ std::string TopHelp() {
   std::string out =
       "Sextant: cluster observability and autoscaling for Kubernetes.\n\n"
       "Usage: sextant <command> [flags]\n\nCommands:\n";
-  for (const RoleSpec& r : Roles()) absl::StrAppend(&out, "  ", r.name, std::string(12 - r.name.size(), ' '), r.summary, "\n");
+  for (const RoleSpec& r : Roles())
+    absl::StrAppend(&out, "  ", r.name, std::string(12 - r.name.size(), ' '), r.summary, "\n");
   out += "\n'sextant <command> --help' lists the flags of a command.\n";
   return out;
 }

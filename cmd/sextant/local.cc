@@ -43,7 +43,8 @@ absl::Status LocalRole::Start() {
   }
   LogInfo("listening", {{"role", "collector"}, {"addr", collector_->address()}});
   if (config_.kubernetes.kubeconfig.empty() && getenv("KUBERNETES_SERVICE_HOST") == nullptr) {
-    LogInfo("autoscaler idle", {{"reason", "no cluster configured (no --kubeconfig, not in a pod)"}});
+    LogInfo("autoscaler idle",
+            {{"reason", "no cluster configured (no --kubeconfig, not in a pod)"}});
   }
   readiness_.Set(true);
   LogInfo("ready", {{"role", "local"}});
@@ -65,7 +66,8 @@ int RunLocal(const Config& config) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  LogInfo("starting", {{"role", "local"}, {"version", SEXTANT_VERSION}, {"revision", SEXTANT_REVISION}});
+  LogInfo("starting",
+          {{"role", "local"}, {"version", SEXTANT_VERSION}, {"revision", SEXTANT_REVISION}});
   absl::StatusOr<std::unique_ptr<LocalRole>> role = LocalRole::Create(config);
   if (!role.ok()) {
     LogError("cannot start", {{"role", "local"}, {"err", role.status()}});

@@ -151,7 +151,8 @@ alerting:
 }
 
 TEST(ConfigTest, UnknownKeyNamesKeyFileAndLineWithSuggestion) {
-  absl::StatusOr<Config> c = ParseConfig("collector:\n  interval: 5s\n  intervl: 6s\n", "/etc/sx.yaml");
+  absl::StatusOr<Config> c =
+      ParseConfig("collector:\n  interval: 5s\n  intervl: 6s\n", "/etc/sx.yaml");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(c.status().message(), HasSubstr("/etc/sx.yaml:3:3: collector.intervl: unknown key"));
@@ -161,7 +162,8 @@ TEST(ConfigTest, UnknownKeyNamesKeyFileAndLineWithSuggestion) {
 TEST(ConfigTest, UnknownTopLevelSectionListsKnownKeys) {
   absl::StatusOr<Config> c = ParseConfig("\n\nnotasection:\n  a: 1\n", "c.yaml");
   ASSERT_FALSE(c.ok());
-  EXPECT_THAT(c.status().message(), HasSubstr("c.yaml:3:1: notasection: unknown key (known keys: "));
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("c.yaml:3:1: notasection: unknown key (known keys: "));
 }
 
 TEST(ConfigTest, ReportsEveryBadValueWithItsPosition) {
@@ -171,7 +173,8 @@ TEST(ConfigTest, ReportsEveryBadValueWithItsPosition) {
       "c.yaml");
   ASSERT_FALSE(c.ok());
   const std::string msg(c.status().message());
-  EXPECT_THAT(msg, HasSubstr("c.yaml:3:11: server.retention.time: not a valid duration string: \"15x\""));
+  EXPECT_THAT(
+      msg, HasSubstr("c.yaml:3:11: server.retention.time: not a valid duration string: \"15x\""));
   EXPECT_THAT(msg, HasSubstr("server.wal.fsync: unknown fsync policy \"sometimes\""));
   EXPECT_THAT(msg, HasSubstr("c.yaml:6:11: autoscaler.dryRun: want true or false, got \"maybe\""));
   EXPECT_THAT(msg, HasSubstr("autoscaler.policyFiles: want a list of strings"));
@@ -196,7 +199,8 @@ TEST(ConfigTest, NonMappingDocumentIsAnError) {
 }
 
 TEST(ConfigTest, RemoteWriteEntryNeedsUrl) {
-  absl::StatusOr<Config> c = ParseConfig("collector:\n  remoteWrite: [{queueBytes: 1MiB}]\n", "c.yaml");
+  absl::StatusOr<Config> c =
+      ParseConfig("collector:\n  remoteWrite: [{queueBytes: 1MiB}]\n", "c.yaml");
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(c.status().message(), HasSubstr("collector.remoteWrite[0]: url is required"));
 }
@@ -216,8 +220,8 @@ TEST(ConfigTest, DeepNestingIsRefused) {
 
 TEST(ConfigTest, BracketsInQuotedStringsAndCommentsDoNotCountAsNesting) {
   std::string many(200, '[');
-  absl::StatusOr<Config> c = ParseConfig(
-      "server:\n  dataDir: \"" + many + "\"  # " + many + "\n", "c.yaml");
+  absl::StatusOr<Config> c =
+      ParseConfig("server:\n  dataDir: \"" + many + "\"  # " + many + "\n", "c.yaml");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->server.data_dir, many);
 }
@@ -246,7 +250,8 @@ TEST(ConfigTest, ValidateRejectsInconsistentLeaderElection) {
   EXPECT_THAT(s.message(), HasSubstr("renewDeadline: must be shorter than leaseDuration"));
   Config d;
   d.autoscaler.sync_interval = absl::Milliseconds(500);
-  EXPECT_THAT(ValidateConfig(d).message(), HasSubstr("autoscaler.syncInterval: must be at least 1s"));
+  EXPECT_THAT(ValidateConfig(d).message(),
+              HasSubstr("autoscaler.syncInterval: must be at least 1s"));
 }
 
 TEST(ConfigTest, LoadConfigFileReadsFileAndReportsMissingOne) {

@@ -65,7 +65,8 @@ TEST_F(LoggingTest, LevelFiltersBelow) {
 }
 
 TEST_F(LoggingTest, StatusAndDoubleValues) {
-  LogInfo("x", {{"err", absl::NotFoundError("no such pod")}, {"v", 0.25}, {"ok", absl::OkStatus()}});
+  LogInfo("x",
+          {{"err", absl::NotFoundError("no such pod")}, {"v", 0.25}, {"ok", absl::OkStatus()}});
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_NE(lines_[0].find("err=\"no such pod\" v=0.25 ok=OK"), std::string::npos) << lines_[0];
 }

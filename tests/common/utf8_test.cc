@@ -36,7 +36,9 @@ TEST(Utf8Test, RejectsWhatGoRejects) {
 
 TEST(Utf8Test, SanitizeReplacesEachInvalidByte) {
   EXPECT_EQ(SanitizeUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
-  EXPECT_EQ(SanitizeUtf8("a\xff" "b"), "a" + kFffd + "b");
+  EXPECT_EQ(SanitizeUtf8("a\xff"
+                         "b"),
+            "a" + kFffd + "b");
   EXPECT_EQ(SanitizeUtf8("\xe2\x82"), kFffd + kFffd);
   EXPECT_EQ(SanitizeUtf8("\xed\xa0\x80"), kFffd + kFffd + kFffd);
   EXPECT_TRUE(IsValidUtf8(SanitizeUtf8("\x80\xc3\xe2\x82\xf0")));

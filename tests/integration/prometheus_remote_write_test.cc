@@ -86,9 +86,9 @@ TEST(PrometheusRemoteWriteTest, DecodedSamplesMatchPrometheusQueryApi) {
   ASSERT_TRUE(server.ok()) << server.status();
   (*server)->Handle("POST", "/api/v1/write", [&received](const HttpRequest& r) {
     received.AddRequest(r.headers.Get("User-Agent"),
-                        prom::CheckRemoteWriteHeaders(r.headers.Get("Content-Type"),
-                                                      r.headers.Get("Content-Encoding"),
-                                                      r.headers.Get(prom::kRemoteWriteVersionHeader)));
+                        prom::CheckRemoteWriteHeaders(
+                            r.headers.Get("Content-Type"), r.headers.Get("Content-Encoding"),
+                            r.headers.Get(prom::kRemoteWriteVersionHeader)));
     absl::StatusOr<prom::RemoteWriteRequest> req = prom::DecodeWriteRequest(r.body, 64 << 20);
     if (!req.ok()) return HttpResponse::Text(400, std::string(req.status().message()));
     for (prom::RemoteWriteSeries& s : req->series) {
@@ -114,8 +114,12 @@ TEST(PrometheusRemoteWriteTest, DecodedSamplesMatchPrometheusQueryApi) {
         "prometheus.yml",
         absl::StrCat("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                      "scrape_configs:\n  - job_name: prometheus\n    static_configs:\n"
-                     "      - targets: ['", prom_addr, "']\n"
-                     "remote_write:\n  - url: http://", (*server)->address(), "/api/v1/write\n"
+                     "      - targets: ['",
+                     prom_addr,
+                     "']\n"
+                     "remote_write:\n  - url: http://",
+                     (*server)->address(),
+                     "/api/v1/write\n"
                      "    queue_config: {min_shards: 1, max_shards: 1, batch_send_deadline: 500ms,"
                      " min_backoff: 50ms, max_backoff: 500ms}\n"));
     prometheus.reset();

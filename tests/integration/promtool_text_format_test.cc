@@ -58,8 +58,9 @@ TEST(PromtoolTextFormatTest, PromtoolAcceptsWriterOutput) {
   EXPECT_EQ(output, "");
 
   // And promtool does fail on bad input, so the check above can fail.
-  status = testing::RunShell("promtool check metrics",
-                             "# TYPE x_total counter\n# TYPE x_total counter\nx_total 1\n", &output);
+  status =
+      testing::RunShell("promtool check metrics",
+                        "# TYPE x_total counter\n# TYPE x_total counter\nx_total 1\n", &output);
   EXPECT_NE(status, 0) << output;
 }
 

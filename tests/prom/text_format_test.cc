@@ -1,6 +1,5 @@
 #include "prom/text_format.h"
 
-
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -9,9 +8,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/self_metrics.h"  // kTextFormatContentType
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/self_metrics.h"  // kTextFormatContentType
 #include "prom/value.h"
 #include "tests/util/test_util.h"
 

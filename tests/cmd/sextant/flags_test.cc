@@ -90,9 +90,9 @@ TEST_F(FlagsTest, ListenMapsToTheRolesOwnKey) {
 
 // Every flag that maps onto a config key (DESIGN.md 3.2 and 3.7) lands on that key.
 TEST_F(FlagsTest, EveryConfigFlagMapsOntoItsKey) {
-  absl::StatusOr<ParsedFlags> p = ParseRoleFlags(
-      Role("server"), {"--data-dir=/data", "--retention=30d", "--kubeconfig=/kc", "--context=prod",
-                       "--leader-elect", "--listen=:7777"});
+  absl::StatusOr<ParsedFlags> p =
+      ParseRoleFlags(Role("server"), {"--data-dir=/data", "--retention=30d", "--kubeconfig=/kc",
+                                      "--context=prod", "--leader-elect", "--listen=:7777"});
   ASSERT_TRUE(p.ok()) << p.status();
   absl::StatusOr<Config> c = LoadConfigWithFlags(Role("server"), *p);
   ASSERT_TRUE(c.ok()) << c.status();
@@ -105,10 +105,11 @@ TEST_F(FlagsTest, EveryConfigFlagMapsOntoItsKey) {
   EXPECT_EQ(c->collector.listen, ":9191");
 
   ResetFlagsForTest();
-  p = ParseRoleFlags(Role("collector"),
-                     {"--interval=2s", "--remote-write-url=http://a/w", "--remote-write-url=http://b/w",
-                      "--host-root=/host", "--kubelet-url=https://10.0.0.1:10250",
-                      "--kubelet-insecure-tls", "--node-name=node-a", "--listen=:7778"});
+  p = ParseRoleFlags(
+      Role("collector"),
+      {"--interval=2s", "--remote-write-url=http://a/w", "--remote-write-url=http://b/w",
+       "--host-root=/host", "--kubelet-url=https://10.0.0.1:10250", "--kubelet-insecure-tls",
+       "--node-name=node-a", "--listen=:7778"});
   ASSERT_TRUE(p.ok()) << p.status();
   c = LoadConfigWithFlags(Role("collector"), *p);
   ASSERT_TRUE(c.ok()) << c.status();
@@ -125,7 +126,8 @@ TEST_F(FlagsTest, EveryConfigFlagMapsOntoItsKey) {
   EXPECT_EQ(c->server.listen, ":9190");
 
   ResetFlagsForTest();
-  p = ParseRoleFlags(Role("local"), {"--collector-listen=127.0.0.1:7779", "--listen=127.0.0.1:7780"});
+  p = ParseRoleFlags(Role("local"),
+                     {"--collector-listen=127.0.0.1:7779", "--listen=127.0.0.1:7780"});
   ASSERT_TRUE(p.ok()) << p.status();
   c = LoadConfigWithFlags(Role("local"), *p);
   ASSERT_TRUE(c.ok()) << c.status();
@@ -135,10 +137,10 @@ TEST_F(FlagsTest, EveryConfigFlagMapsOntoItsKey) {
 
 TEST_F(FlagsTest, FlagsNotGivenLeaveFileValues) {
   testing::TempDir dir;
-  std::string path = dir.WriteFile(
-      "c.yaml",
-      "kubernetes:\n  kubeconfig: /file-kc\n  leaderElection: {enabled: true}\n"
-      "collector:\n  remoteWrite: [{url: http://file/w}]\n");
+  std::string path =
+      dir.WriteFile("c.yaml",
+                    "kubernetes:\n  kubeconfig: /file-kc\n  leaderElection: {enabled: true}\n"
+                    "collector:\n  remoteWrite: [{url: http://file/w}]\n");
   absl::StatusOr<ParsedFlags> p = ParseRoleFlags(Role("server"), {"--config=" + path});
   ASSERT_TRUE(p.ok());
   absl::StatusOr<Config> c = LoadConfigWithFlags(Role("server"), *p);
@@ -177,10 +179,12 @@ TEST_F(FlagsTest, HelpListsEveryFlagOfTheRoleWithDashes) {
   EXPECT_THAT(RoleHelp(*FindRole("collector")), HasSubstr("--remote-write-url=VALUE (repeatable)"));
   // The flags DESIGN.md 3.2 names, per role, written out independently of Roles().
   const std::map<std::string, std::vector<std::string>> kDesign = {
-      {"collector", {"--config", "--listen", "--log-level", "--log-format", "--interval",
-                     "--remote-write-url", "--once", "--host-root", "--kubelet-url", "--node-name"}},
-      {"server", {"--config", "--listen", "--log-level", "--log-format", "--data-dir",
-                  "--retention", "--kubeconfig", "--leader-elect"}},
+      {"collector",
+       {"--config", "--listen", "--log-level", "--log-format", "--interval", "--remote-write-url",
+        "--once", "--host-root", "--kubelet-url", "--node-name"}},
+      {"server",
+       {"--config", "--listen", "--log-level", "--log-format", "--data-dir", "--retention",
+        "--kubeconfig", "--leader-elect"}},
       {"replay", {"--policy", "--scenario", "--from"}},
   };
   for (const auto& [role, flags] : kDesign) {
