@@ -2,6 +2,7 @@
 // (in-cluster) or from a kubeconfig file, as client-go and kubectl read them.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -52,7 +53,7 @@ absl::StatusOr<ClusterConfig> LoadKubeconfig(const std::string& path, const std:
 
 // The configuration the server roles use (DESIGN.md 3.7 `kubernetes:`): the kubeconfig when one
 // is set, else in-cluster when in a pod, else nullopt (no cluster: those parts stay idle).
-absl::StatusOr<std::optional<ClusterConfig>> LoadClusterConfig(const KubernetesConfig& config,
-                                                               const InClusterOptions& in_cluster = {});
+absl::StatusOr<std::optional<ClusterConfig>> LoadClusterConfig(
+    const KubernetesConfig& config, const InClusterOptions& in_cluster = {});
 
 }  // namespace sextant::kube

@@ -16,6 +16,7 @@ std::string LoopbackIfNoHost(const std::string& listen) {
 absl::StatusOr<std::unique_ptr<LocalRole>> LocalRole::Create(const Config& config) {
   std::unique_ptr<LocalRole> role(new LocalRole());
   role->config_ = config;
+  SEXTANT_ASSIGN_OR_RETURN(role->cluster_, kube::LoadClusterConfig(config.kubernetes));
 
   HttpServerOptions server_opts;
   server_opts.listen = LoopbackIfNoHost(config.server.listen);
@@ -42,7 +43,10 @@ absl::Status LocalRole::Start() {
     return Annotate(s, "collector listener: ");
   }
   LogInfo("listening", {{"role", "collector"}, {"addr", collector_->address()}});
-  if (config_.kubernetes.kubeconfig.empty() && getenv("KUBERNETES_SERVICE_HOST") == nullptr) {
+  if (cluster_.has_value()) {
+    LogInfo("kubernetes cluster configured",
+            {{"source", cluster_->source}, {"server", cluster_->server}});
+  } else {
     LogInfo("autoscaler idle",
             {{"reason", "no cluster configured (no --kubeconfig, not in a pod)"}});
   }

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/config.h"
 #include "common/http_server.h"
 #include "common/self_metrics.h"
+#include "kube/config.h"
 
 namespace sextant::cmd {
 
@@ -15,6 +17,8 @@ namespace sextant::cmd {
 // marks the role ready; Stop() drains and closes them. Not thread-safe: one owner drives it.
 class LocalRole {
  public:
+  // Reads the cluster configuration (DESIGN.md 3.7 `kubernetes:`); InvalidArgument or NotFound
+  // for a kubeconfig that cannot be used.
   static absl::StatusOr<std::unique_ptr<LocalRole>> Create(const Config& config);
 
   // Unavailable when a listener cannot bind (the message names the address).
@@ -29,6 +33,7 @@ class LocalRole {
   LocalRole() = default;
 
   Config config_;
+  std::optional<kube::ClusterConfig> cluster_;  // none: the parts that need a cluster stay idle
   SelfMetrics metrics_{"local"};
   Readiness readiness_;
   std::unique_ptr<HttpServer> server_;

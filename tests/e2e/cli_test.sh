@@ -40,3 +40,8 @@ start_local
 expect_exit 1 "$SEXTANT" local --listen="$SERVER" --collector-listen=127.0.0.1:0
 echo "$OUT" | grep "cannot start" >/dev/null || fail "busy port: $OUT"
 pass "busy port reported"
+
+# A kubeconfig that cannot be used stops the start with a clear message.
+expect_exit 1 "$SEXTANT" local --listen=127.0.0.1:0 --collector-listen=127.0.0.1:0 --kubeconfig="$WORK/none"
+echo "$OUT" | grep "kubeconfig: cannot read $WORK/none" >/dev/null || fail "missing kubeconfig: $OUT"
+pass "unusable kubeconfig reported"
