@@ -44,9 +44,8 @@ absl::Status StatusFromHttp(int http_status, absl::string_view body, const Reque
                             std::optional<absl::Duration> retry_after) {
   if (http_status >= 200 && http_status < 300) return absl::OkStatus();
   const StatusBody st = ParseStatusBody(body);
-  std::string detail = st.message.empty()
-                           ? absl::StrCat("HTTP ", http_status)
-                           : absl::StrCat("HTTP ", http_status, ": ", st.message);
+  std::string detail = st.message.empty() ? absl::StrCat("HTTP ", http_status)
+                                          : absl::StrCat("HTTP ", http_status, ": ", st.message);
   const std::string what = absl::StrCat(Describe(request), ": ", detail);
   switch (http_status) {
     case 400:
@@ -58,8 +57,8 @@ absl::Status StatusFromHttp(int http_status, absl::string_view body, const Reque
     case 403:
       return absl::PermissionDeniedError(absl::StrCat(
           what, " (missing RBAC permission: verb \"", request.verb, "\" on \"", request.resource,
-          "\"", request.namespace_name.empty() ? "" : " in namespace \"",
-          request.namespace_name, request.namespace_name.empty() ? "" : "\"", ")"));
+          "\"", request.namespace_name.empty() ? "" : " in namespace \"", request.namespace_name,
+          request.namespace_name.empty() ? "" : "\"", ")"));
     case 404:
       return absl::NotFoundError(what);
     case 409:

@@ -15,13 +15,20 @@ TEST(StatusFromHttpTest, MapsEveryCode) {
     int http;
     absl::StatusCode code;
   } cases[] = {
-      {200, absl::StatusCode::kOk},          {201, absl::StatusCode::kOk},
-      {400, absl::StatusCode::kInvalidArgument}, {401, absl::StatusCode::kUnauthenticated},
-      {403, absl::StatusCode::kPermissionDenied}, {404, absl::StatusCode::kNotFound},
-      {409, absl::StatusCode::kAborted},     {410, absl::StatusCode::kOutOfRange},
-      {422, absl::StatusCode::kInvalidArgument}, {429, absl::StatusCode::kResourceExhausted},
-      {500, absl::StatusCode::kUnavailable}, {503, absl::StatusCode::kUnavailable},
-      {504, absl::StatusCode::kDeadlineExceeded}, {408, absl::StatusCode::kDeadlineExceeded},
+      {200, absl::StatusCode::kOk},
+      {201, absl::StatusCode::kOk},
+      {400, absl::StatusCode::kInvalidArgument},
+      {401, absl::StatusCode::kUnauthenticated},
+      {403, absl::StatusCode::kPermissionDenied},
+      {404, absl::StatusCode::kNotFound},
+      {409, absl::StatusCode::kAborted},
+      {410, absl::StatusCode::kOutOfRange},
+      {422, absl::StatusCode::kInvalidArgument},
+      {429, absl::StatusCode::kResourceExhausted},
+      {500, absl::StatusCode::kUnavailable},
+      {503, absl::StatusCode::kUnavailable},
+      {504, absl::StatusCode::kDeadlineExceeded},
+      {408, absl::StatusCode::kDeadlineExceeded},
       {418, absl::StatusCode::kUnknown},
   };
   for (const Case& c : cases) {
@@ -32,7 +39,8 @@ TEST(StatusFromHttpTest, MapsEveryCode) {
 TEST(StatusFromHttpTest, ConflictVersusAlreadyExistsByReason) {
   const char* exists =
       R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"leases.coordination.k8s.io \"x\" already exists","reason":"AlreadyExists","code":409})";
-  absl::Status s = StatusFromHttp(409, exists, {"create", "leases.coordination.k8s.io", "ops", "x"});
+  absl::Status s =
+      StatusFromHttp(409, exists, {"create", "leases.coordination.k8s.io", "ops", "x"});
   EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(s.message(), HasSubstr("already exists"));
   const char* conflict =
@@ -44,10 +52,12 @@ TEST(StatusFromHttpTest, ConflictVersusAlreadyExistsByReason) {
 
 TEST(StatusFromHttpTest, ForbiddenNamesTheMissingPermission) {
   absl::Status s = StatusFromHttp(
-      403, R"({"kind":"Status","message":"forbidden","reason":"Forbidden","code":403})", kPatchScale);
+      403, R"({"kind":"Status","message":"forbidden","reason":"Forbidden","code":403})",
+      kPatchScale);
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(s.message(), HasSubstr("patch deployments.apps/scale frontend in namespace web"));
-  EXPECT_THAT(s.message(), HasSubstr("verb \"patch\" on \"deployments.apps/scale\" in namespace \"web\""));
+  EXPECT_THAT(s.message(),
+              HasSubstr("verb \"patch\" on \"deployments.apps/scale\" in namespace \"web\""));
 }
 
 TEST(StatusFromHttpTest, TooManyRequestsCarriesRetryAfter) {
