@@ -80,8 +80,9 @@ absl::StatusOr<std::string> UrlScheme(absl::string_view url) {
 struct Attempt {
   absl::Status status;  // transport outcome; OK when an answer (any status) came back
   HttpClientResponse response;
-  bool streamed = false;  // on_body received data
-  bool aborted = false;   // on_body asked to stop
+  bool streamed = false;   // on_body received data
+  bool aborted = false;    // on_body asked to stop
+  bool cancelled = false;  // the request's cancelled() said so
   bool retryable_error = false;
   bool sent_nothing = false;  // failed before the request could reach the server
 };
@@ -164,6 +165,22 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
     return 0;
   }
   return total;
+}
+
+// curl's progress callback, installed when the request can be cancelled: a non-zero answer ends
+// the transfer (CURLE_ABORTED_BY_CALLBACK).
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  try {
+    if (t->request->cancelled && t->request->cancelled()) {
+      t->attempt->cancelled = true;
+      return 1;
+    }
+  } catch (...) {
+    NoteCallbackError(t, "cancelled() threw");
+    return 1;
+  }
+  return 0;
 }
 
 // Maps a failed transfer to a status; sets whether it is worth retrying.
@@ -304,6 +321,11 @@ Attempt PerformOnce(CURL* h, const HttpClientOptions& options, const HttpClientR
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+  if (request.cancelled) {
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
+  }
 
   const CURLcode code = curl_easy_perform(h);
   // Zero until the request is about to be sent: a failure before that reached no server.
@@ -314,10 +336,14 @@ Attempt PerformOnce(CURL* h, const HttpClientOptions& options, const HttpClientR
   // The handle keeps pointers to these until its next reset; drop them before it is pooled.
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, nullptr);
   curl_slist_free_all(headers);
 
   if (code != CURLE_OK && !a.aborted) {
-    if (transfer.callback_error[0] != '\0') {
+    if (a.cancelled) {
+      a.status = absl::CancelledError(absl::StrCat(what, ": cancelled"));
+    } else if (transfer.callback_error[0] != '\0') {
       a.status = absl::InternalError(
           absl::StrCat(what, ": response callback failed: ", transfer.callback_error));
     } else {
@@ -552,6 +578,9 @@ absl::StatusOr<HttpClientResponse> CurlHttpClient::Send(const HttpClientRequest&
                        "allow_token_over_http)"));
     }
 
+    if (request.cancelled && request.cancelled()) {
+      return absl::CancelledError(absl::StrCat(what, ": cancelled"));
+    }
     Attempt a;
     if (CURL* h = impl_->Acquire(); h == nullptr) {
       a.status = absl::InternalError(absl::StrCat(what, ": curl_easy_init failed"));

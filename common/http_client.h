@@ -49,6 +49,10 @@ struct HttpClientRequest {
   // Send then returns the response so far with OK. Once a piece has been passed, the request is
   // never retried. Other answers (errors) are collected in the body as usual.
   std::function<bool(absl::string_view chunk)> on_body;
+  // When set, polled while the request is in flight (by curl's progress callback, at least about
+  // once a second even when no bytes move) and before each retry: once it returns true the
+  // transfer ends and Send returns Cancelled. Lets a long watch stop promptly. Default unset.
+  std::function<bool()> cancelled;
 };
 
 // An answer. A value type; not thread-safe (concurrent const use is fine).

@@ -63,9 +63,8 @@ class Informer {
 
   // Starts the thread running the reflector. Calling it again, or after Stop(), does nothing.
   void Start();
-  // Stops the reflector and joins the thread. Blocks until the open watch next receives bytes or
-  // ends (see Reflector::Stop): with bookmarks on, the API server sends one about every minute.
-  // Idempotent.
+  // Stops the reflector and joins the thread; the open watch notices within about a second (see
+  // Reflector::Stop). Idempotent.
   void Stop();
 
   // True once a first list has been applied.

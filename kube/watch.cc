@@ -129,6 +129,7 @@ absl::StatusOr<WatchResult> Watch(KubeClient& client, const ResourceRef& ref,
   req.method = "GET";
   req.headers.Add("Accept", "application/json");
   req.timeout = absl::Seconds(timeout_s) + absl::Minutes(1);
+  req.cancelled = options.cancelled;
   req.on_body = [&](absl::string_view chunk) {
     stream_status = decoder.Feed(chunk, &events);
     if (!deliver()) return false;
@@ -195,6 +196,7 @@ absl::Status Reflector::WatchOnce(bool* empty) {
   wo.label_selector = options_.label_selector;
   wo.field_selector = options_.field_selector;
   wo.timeout = options_.watch_timeout;
+  wo.cancelled = [this] { return stop_.HasBeenNotified(); };
   auto on_event = [this](const WatchEvent& e) {
     if (stop_.HasBeenNotified()) return false;
     if (e.type != "BOOKMARK" && callbacks_.on_event) callbacks_.on_event(e);

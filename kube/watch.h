@@ -70,6 +70,9 @@ struct WatchOptions {
   // minute longer before the client gives up. Default 5 min.
   absl::Duration timeout = absl::Minutes(5);
   bool allow_bookmarks = true;  // allowWatchBookmarks=true. Default true.
+  // Polled while the watch is open (about once a second): true ends it with Cancelled.
+  // Default unset.
+  std::function<bool()> cancelled;
 };
 
 // How one watch ended. A value type.
@@ -126,9 +129,8 @@ class Reflector {
   // waits initial_backoff too (no busy loop against a server that closes at once).
   void Run();
 
-  // Makes Run() return: at once when it is waiting between steps, else when the open watch next
-  // receives bytes (an event or a bookmark, about every minute from a real API server) or ends
-  // (watch_timeout). The HTTP client offers no way to abort a transfer in flight. Idempotent.
+  // Makes Run() return: at once when it is waiting between steps, else within about a second
+  // (the open watch polls for it and ends). Idempotent.
   void Stop();
   bool stopping() const { return stop_.HasBeenNotified(); }
 

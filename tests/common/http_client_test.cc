@@ -556,3 +556,50 @@ TEST(HttpRetryTest, BackoffIsCappedExponentialWithJitter) {
 
 }  // namespace
 }  // namespace sextant
+
+namespace sextant {
+namespace {
+
+TEST(HttpClientCancelTest, CancelledEndsAStreamInFlightAndIsNotRetried) {
+  auto server = HttpServer::Create(HttpServerOptions{});
+  ASSERT_TRUE(server.ok());
+  std::atomic<int> requests{0};
+  (*server)->Handle("GET", "/watch", [&requests](const HttpRequest&) {
+    ++requests;
+    HttpResponse r;
+    r.stream = [](HttpStreamWriter& w) {
+      w.Write("{\"type\":\"ADDED\"}\n");
+      // Idle until the server stops or the client goes away.
+      while (!w.WaitForStop(absl::Milliseconds(50))) {
+      }
+    };
+    return r;
+  });
+  ASSERT_TRUE((*server)->Start().ok());
+  auto client = CurlHttpClient::Create(HttpClientOptions{});
+  ASSERT_TRUE(client.ok());
+  std::atomic<bool> cancel{false};
+  HttpClientRequest req;
+  req.url = "http://" + (*server)->address() + "/watch";
+  req.timeout = absl::InfiniteDuration();
+  req.on_body = [&cancel](absl::string_view) {
+    cancel = true;  // got the first event: ask to stop while the stream then idles
+    return true;
+  };
+  req.cancelled = [&cancel] { return cancel.load(); };
+  const absl::Time start = absl::Now();
+  absl::StatusOr<HttpClientResponse> resp = (*client)->Send(req);
+  EXPECT_EQ(resp.status().code(), absl::StatusCode::kCancelled) << resp.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ(requests.load(), 1);
+  // Cancelled before it starts: nothing is sent.
+  HttpClientRequest never;
+  never.url = req.url;
+  never.cancelled = [] { return true; };
+  EXPECT_EQ((*client)->Send(never).status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(requests.load(), 1);
+  (*server)->Stop();
+}
+
+}  // namespace
+}  // namespace sextant
