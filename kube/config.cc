@@ -162,7 +162,8 @@ absl::StatusOr<ClusterConfig> ParseKubeconfig(const YAML::Node& root, const std:
     }
     out.http.bearer_token = Scalar(user, "token", &error);
     out.http.bearer_token_file = Resolve(Scalar(user, "tokenFile", &error), dir);
-    if (!out.http.bearer_token.empty()) out.http.bearer_token_file.clear();  // token wins
+    // Both given: the file wins, as in client-go (its value is re-read, so it follows rotation).
+    if (!out.http.bearer_token_file.empty()) out.http.bearer_token.clear();
     out.http.client_cert_file = Resolve(Scalar(user, "client-certificate", &error), dir);
     out.http.client_key_file = Resolve(Scalar(user, "client-key", &error), dir);
     if (std::string data = Scalar(user, "client-certificate-data", &error); !data.empty()) {

@@ -1,5 +1,7 @@
 #include "kube/leader_election.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -41,7 +43,14 @@ LeaderElector::LeaderElector(KubeClient& client, Clock& clock, LeaderElectionOpt
 
 LeaderElector::~LeaderElector() { Stop(); }
 
-bool LeaderElector::IsLeader() const { return leader_.load(); }
+bool LeaderElector::IsLeader() const {
+  if (!leader_.load()) return false;
+  // A renewal stuck in a slow API call must not outlive the renew deadline: past it, others may
+  // soon take the Lease, so this candidate no longer counts itself leader even before Tick()
+  // returns and steps down.
+  absl::MutexLock lock(&mu_);
+  return clock_.Now() - last_renewed_ < options_.renew_deadline;
+}
 
 std::string LeaderElector::observed_leader() const {
   absl::MutexLock lock(&mu_);
@@ -61,7 +70,9 @@ void LeaderElector::SetLeader(bool leader, Pending& pending) {
 void LeaderElector::Observe(const Lease& lease, absl::Time now, Pending& pending) {
   if (!observed_.has_value() || !SameRecord(*observed_, lease)) {
     observed_ = lease;
-    observed_at_ = now;
+    // When the record was seen, on our clock: after the call that brought it returned, as
+    // client-go does (a slow answer must not shorten the wait of a candidate).
+    observed_at_ = std::max(now, clock_.Now());
   }
   absl::MutexLock lock(&mu_);
   if (lease.holder_identity != observed_leader_) {
@@ -121,13 +132,19 @@ absl::Status LeaderElector::Tick(absl::Time now) {
   {
     s = TryAcquireOrRenew(now, pending);
     if (s.ok()) {
-      last_renewed_ = now;
+      absl::MutexLock lock(&mu_);
+      last_renewed_ = now;  // the round's start: renewals count from before the write
       SetLeader(true, pending);
     } else if (leader_.load()) {
       // Another candidate holds it now (we were gone too long), or we could not renew in time.
       const bool taken = observed_.has_value() && !observed_->holder_identity.empty() &&
                          observed_->holder_identity != options_.identity;
-      if (taken || now - last_renewed_ >= options_.renew_deadline) {
+      absl::Time renewed;
+      {
+        absl::MutexLock lock(&mu_);
+        renewed = last_renewed_;
+      }
+      if (taken || now - renewed >= options_.renew_deadline) {
         LogWarn("leader election: lost the lease",
                 {{"identity", options_.identity}, {"err", s}, {"taken", taken}});
         SetLeader(false, pending);
@@ -142,7 +159,8 @@ absl::Status LeaderElector::Release(absl::Time now) {
   Pending pending;
   absl::Status result = absl::OkStatus();
   {
-    if (!leader_.load()) return absl::OkStatus();
+    // Also after stepping down: the Lease may still name us, and clearing it spares the others
+    // the wait for it to expire.
     if (observed_.has_value() && observed_->holder_identity == options_.identity) {
       Lease released = *observed_;
       released.holder_identity = "";

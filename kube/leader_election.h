@@ -64,6 +64,8 @@ class LeaderElector {
   // it to expire) and stops leading. Errors of the update are returned; leadership ends anyway.
   absl::Status Release(absl::Time now);
 
+  // True while this candidate holds the Lease and its last successful renewal is younger than
+  // the renew deadline (checked on the clock, so a renewal stuck in a slow call does not count).
   bool IsLeader() const;
   // The holder last observed ("" when none or unknown).
   std::string observed_leader() const;
@@ -93,7 +95,7 @@ class LeaderElector {
   // (on our clock) it last changed, and our last successful acquire or renew.
   std::optional<Lease> observed_;
   absl::Time observed_at_ = absl::InfinitePast();
-  absl::Time last_renewed_ = absl::InfinitePast();
+  absl::Time last_renewed_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 
   absl::Notification stop_;
   std::thread thread_;

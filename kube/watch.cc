@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/random/distributions.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/http_types.h"
@@ -257,6 +258,11 @@ void Reflector::Run() {
     absl::Duration backoff = options_.initial_backoff;
     for (int i = 1; i < failures && backoff < options_.max_backoff; ++i) backoff *= 2;
     backoff = std::min(backoff, options_.max_backoff);
+    if (options_.jitter > 0) {
+      // Spread reconnects of many reflectors (and nodes) after an API server outage.
+      backoff = std::min(options_.max_backoff,
+                         backoff * absl::Uniform(rng_, 1 - options_.jitter, 1 + options_.jitter));
+    }
     LogWarn(list ? "list failed" : "watch failed", {{"resource", ref_.Describe()},
                                                     {"err", s.ToString()},
                                                     {"backoff", absl::FormatDuration(backoff)}});

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -98,6 +99,9 @@ struct ReflectorOptions {
   absl::Duration watch_timeout = absl::Minutes(5);    // per watch request. Default 5 min.
   absl::Duration initial_backoff = absl::Seconds(1);  // after the first failure. Default 1 s.
   absl::Duration max_backoff = absl::Seconds(30);     // cap of the doubling. Default 30 s.
+  // Each backoff is scaled by a random factor in [1 - jitter, 1 + jitter] (then capped).
+  // Default 0.2.
+  double jitter = 0.2;
 };
 
 // What a Reflector feeds. Both are called on the reflector's thread, never at once.
@@ -152,6 +156,7 @@ class Reflector {
   Clock& clock_;
   const ReflectorCallbacks callbacks_;
   absl::Notification stop_;
+  absl::BitGen rng_;  // Run()'s thread only
 
   mutable absl::Mutex mu_;
   std::string resource_version_ ABSL_GUARDED_BY(mu_);

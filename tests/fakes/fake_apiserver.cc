@@ -1093,7 +1093,13 @@ HttpResponse FakeApiServer::ServeList(const HttpRequest& request, const Target& 
   if (request.params.Has("limit") && !absl::SimpleAtoi(request.params.Get("limit"), &limit)) {
     return BadRequest("limit must be an integer");
   }
+  // A continue token is "namespace/name" of the last item sent; positions compare as (namespace,
+  // name) pairs, the store's order ("team-a" sorts after "team" although '-' < '/').
   std::string cont(request.params.Get("continue"));
+  std::pair<std::string, std::string> after;
+  if (size_t slash = cont.find('/'); slash != std::string::npos) {
+    after = {cont.substr(0, slash), cont.substr(slash + 1)};
+  }
   std::vector<std::pair<std::string, std::string>> matched;  // (position, object)
   int64_t rv;
   {
@@ -1103,8 +1109,8 @@ HttpResponse FakeApiServer::ServeList(const HttpRequest& request, const Target& 
          it != objects_.end() && std::get<0>(it->first) == target.type; ++it) {
       const std::string& ns = std::get<1>(it->first);
       if (!target.namespace_.empty() && ns != target.namespace_) break;
+      if (!cont.empty() && std::make_pair(ns, std::get<2>(it->first)) <= after) continue;
       std::string position = absl::StrCat(ns, "/", std::get<2>(it->first));
-      if (!cont.empty() && position <= cont) continue;
       Document doc;
       ParseObject(it->second, doc);
       if (selectors->Matches(doc)) matched.emplace_back(std::move(position), it->second);

@@ -312,6 +312,36 @@ TEST_F(FakeApiServerTest, ListPagesWithLimitAndContinue) {
   EXPECT_EQ(Str(Parse(second.body), {"metadata", "continue"}), "");
 }
 
+// Pages across namespaces whose names share a prefix: "team" then "team-a" (in the store's
+// order), with a page boundary inside "team".
+TEST_F(FakeApiServerTest, ListPagesAcrossNamespacesWithSharedPrefix) {
+  for (const char* ns : {"team", "team-a"}) {
+    ASSERT_TRUE(api_->PutObject(absl::StrCat(R"({"apiVersion":"v1","kind":"Namespace",)",
+                                             R"("metadata":{"name":")", ns, R"("}})"))
+                    .ok());
+    for (const char* name : {"p1", "p2"}) {
+      ASSERT_TRUE(api_->PutObject(absl::StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":)",
+                                               R"({"name":")", ns, "-", name, R"(","namespace":")",
+                                               ns, R"("}})"))
+                      .ok());
+    }
+  }
+  std::vector<std::string> all;
+  std::string cont;
+  for (int page = 0; page < 10; ++page) {
+    HttpClientResponse r =
+        Call("GET", "/api/v1/pods?limit=1&labelSelector=&continue=" + UrlEncode(cont));
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (std::string& n : Names(r.body)) all.push_back(std::move(n));
+    cont = Str(Parse(r.body), {"metadata", "continue"});
+    if (cont.empty()) break;
+  }
+  // Every pod of both namespaces (plus the fixture's own pods, if any), none skipped.
+  for (const char* want : {"team-p1", "team-p2", "team-a-p1", "team-a-p2"}) {
+    EXPECT_NE(std::find(all.begin(), all.end(), want), all.end()) << want;
+  }
+}
+
 TEST_F(FakeApiServerTest, DeleteReturnsObjectAndThenNotFound) {
   ASSERT_TRUE(api_->PutObject(Pod("p1", "", "n1", "Running")).ok());
   HttpClientResponse del = Call("DELETE", "/api/v1/namespaces/web/pods/p1");

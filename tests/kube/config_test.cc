@@ -92,6 +92,10 @@ users:
     tokenFile: /var/run/token
     client-certificate: lab.crt
     client-key: lab.key
+- name: both-user
+  user:
+    token: static
+    tokenFile: /var/run/rotating
 - name: sso-user
   user:
     exec:
@@ -108,6 +112,8 @@ contexts:
   context: {cluster: dev-cluster, user: sso-user}
 - name: broken
   context: {cluster: nowhere, user: dev-user}
+- name: both
+  context: {cluster: dev-cluster, user: both-user}
 )";
 
 TEST(KubeconfigTest, CurrentContextWithRelativeCaAndToken) {
@@ -145,6 +151,15 @@ TEST(KubeconfigTest, TokenFileClientCertFilesAndInsecure) {
   EXPECT_EQ(c->http.bearer_token_file, "/var/run/token");
   EXPECT_EQ(c->http.client_cert_file, dir.Path("lab.crt"));
   EXPECT_EQ(c->http.client_key_file, dir.Path("lab.key"));
+}
+
+TEST(KubeconfigTest, TokenFileWinsOverTokenSoRotationIsFollowed) {
+  testing::TempDir dir;
+  std::string path = dir.WriteFile("config", kKubeconfig);
+  absl::StatusOr<ClusterConfig> c = LoadKubeconfig(path, "both");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->http.bearer_token_file, "/var/run/rotating");
+  EXPECT_EQ(c->http.bearer_token, "");
 }
 
 TEST(KubeconfigTest, RefusesCredentialPluginsClearly) {

@@ -171,6 +171,43 @@ TEST_F(LeaderElectionTest, LeaderThatCannotRenewStepsDownBeforeAnyoneElseCanLead
   EXPECT_FALSE(b.elector->IsLeader());
 }
 
+TEST_F(LeaderElectionTest, RenewalSlowerThanTheRenewDeadlineDoesNotCountAsLeading) {
+  Candidate& a = Add("a");
+  Candidate& b = Add("b");
+  ASSERT_TRUE(a.elector->Tick(clock_.Now()).ok());
+  EXPECT_TRUE(a.elector->IsLeader());
+  // Each API call now takes 6 s: a round (get + update) ends 12 s after it began, past the
+  // 10 s renew deadline, so `a` must not count itself leader then, although the write succeeded.
+  api_->SetLatency(absl::Seconds(6));
+  const absl::Time round_start = clock_.Now();
+  ASSERT_TRUE(a.elector->Tick(round_start).ok());
+  EXPECT_EQ(clock_.Now() - round_start, absl::Seconds(12));
+  EXPECT_FALSE(a.elector->IsLeader());
+  // `b` saw the record change only when its slow GET returned, and waits a full lease from then.
+  (void)b.elector->Tick(clock_.Now());
+  EXPECT_FALSE(b.elector->IsLeader());
+  api_->SetLatency(absl::ZeroDuration());
+  ASSERT_TRUE(a.elector->Tick(clock_.Now()).ok());
+  EXPECT_TRUE(a.elector->IsLeader());
+  EXPECT_FALSE(b.elector->IsLeader());
+}
+
+TEST_F(LeaderElectionTest, StartRunsTheLoopAndStopReleases) {
+  Candidate& a = Add("a");
+  // With the simulated clock each wait of the loop returns at once, advancing the clock; the loop
+  // runs (and renews) until Stop().
+  a.elector->Start();
+  a.elector->Stop();
+  EXPECT_EQ(a.started, 1);
+  EXPECT_EQ(a.stopped, 1);
+  absl::StatusOr<Lease> lease = a.client->GetLease("ops", "sextant-server");
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_EQ(lease->holder_identity, "");  // released: nobody has to wait for it to expire
+  Candidate& b = Add("b");
+  ASSERT_TRUE(b.elector->Tick(clock_.Now()).ok());
+  EXPECT_TRUE(b.elector->IsLeader());
+}
+
 TEST_F(LeaderElectionTest, ConflictingWriteFailsTheRoundWithoutLeading) {
   Candidate& a = Add("a");
   api_->ForceConflictOnNextWrite();

@@ -350,6 +350,7 @@ TEST_F(WatchTest, ReflectorBacksOffExponentiallyWithCap) {
   ReflectorOptions ro;
   ro.initial_backoff = absl::Seconds(1);
   ro.max_backoff = absl::Seconds(5);
+  ro.jitter = 0;  // exact totals below
   Reflector* self = nullptr;
   Reflector reflector(*client_, PodsResource("default"), ro, clock_,
                       {.on_list = [&](const ObjectList&) { self->Stop(); }, .on_event = nullptr});
@@ -359,6 +360,29 @@ TEST_F(WatchTest, ReflectorBacksOffExponentiallyWithCap) {
   // 1 + 2 + 4 + 5 + 5 seconds of backoff, all on the simulated clock.
   EXPECT_EQ(clock_.total_slept(), absl::Seconds(17));
   EXPECT_EQ(reflector.consecutive_failures(), 0);
+}
+
+TEST_F(WatchTest, ReflectorBackoffIsJitteredWithinBoundsAndCapped) {
+  ScriptedServer s;
+  s.list = [](int n) {
+    if (n <= 5) return HttpResponse::Json(500, R"({"kind":"Status","code":500})");
+    return HttpResponse::Json(200, PodList("5", {}));
+  };
+  stub_.SetHandler([&](const HttpRequest& r) { return s.Serve(r); });
+  ReflectorOptions ro;
+  ro.initial_backoff = absl::Seconds(1);
+  ro.max_backoff = absl::Seconds(5);
+  ro.jitter = 0.2;
+  Reflector* self = nullptr;
+  Reflector reflector(*client_, PodsResource("default"), ro, clock_,
+                      {.on_list = [&](const ObjectList&) { self->Stop(); }, .on_event = nullptr});
+  self = &reflector;
+  reflector.Run();
+  EXPECT_EQ(s.lists.load(), 6);
+  // 0.8 * (1 + 2 + 4) + 4 + 4 <= total <= 1.2 * (1 + 2 + 4) + 5 + 5 (the cap holds after jitter).
+  EXPECT_GE(clock_.total_slept(), absl::Milliseconds(13600));
+  EXPECT_LE(clock_.total_slept(), absl::Milliseconds(18400));
+  EXPECT_EQ(clock_.sleep_count(), 5);
 }
 
 TEST_F(WatchTest, ReflectorRunRelistsAfterExpiryWithoutBackoff) {
