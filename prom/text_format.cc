@@ -206,24 +206,19 @@ void AppendEscaped(absl::string_view v, bool quote, std::string* out) {
   out->append(v.data() + start, v.size() - start);
 }
 
+// The TYPE word 0.0.4 writes: OpenMetrics' own name for the types both formats have, "untyped"
+// for unknown, and "gauge" for the OpenMetrics-only types (see WriteTextFormat).
 absl::string_view Text004TypeName(MetricType t) {
   switch (t) {
-    case MetricType::kCounter:
-      return "counter";
-    case MetricType::kGauge:
-      return "gauge";
-    case MetricType::kHistogram:
-      return "histogram";
-    case MetricType::kSummary:
-      return "summary";
     case MetricType::kUntyped:
       return "untyped";
     case MetricType::kInfo:
     case MetricType::kStateSet:
     case MetricType::kGaugeHistogram:
       return "gauge";
+    default:
+      return MetricTypeName(t);
   }
-  return "untyped";
 }
 
 MetricType Text004Type(MetricType t) {

@@ -16,63 +16,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_apiserver.h"
+#include "tests/kube/stub_api_server.h"
 
 namespace sextant::kube {
 namespace {
 
 using ::testing::HasSubstr;
-
-// A loopback server answering like the API server would, through a handler each test sets.
-// Records every request.
-class StubApiServer {
- public:
-  StubApiServer() {
-    HttpServerOptions opts;
-    opts.listen = "127.0.0.1:0";
-    opts.threads = 4;
-    server_ = *HttpServer::Create(opts);
-    server_->Handle("*", "/<rest...>", [this](const HttpRequest& r) {
-      std::function<HttpResponse(const HttpRequest&)> h;
-      {
-        absl::MutexLock lock(&mu_);
-        requests_.push_back(r);
-        h = handler_;
-      }
-      if (!h) return NotFound();
-      return h(r);
-    });
-    EXPECT_TRUE(server_->Start().ok());
-  }
-  ~StubApiServer() { server_->Stop(); }
-
-  void SetHandler(std::function<HttpResponse(const HttpRequest&)> h) {
-    absl::MutexLock lock(&mu_);
-    handler_ = std::move(h);
-  }
-  std::vector<HttpRequest> requests() {
-    absl::MutexLock lock(&mu_);
-    return requests_;
-  }
-  HttpRequest last() {
-    absl::MutexLock lock(&mu_);
-    return requests_.empty() ? HttpRequest{} : requests_.back();
-  }
-  std::string url() const { return absl::StrCat("http://", server_->address()); }
-
-  static HttpResponse Status(int code, absl::string_view reason, absl::string_view message) {
-    return HttpResponse::Json(
-        code,
-        absl::StrCat(R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":)",
-                     JsonQuote(message), R"(,"reason":")", reason, R"(","code":)", code, "}"));
-  }
-  static HttpResponse NotFound() { return Status(404, "NotFound", "not found"); }
-
- private:
-  std::unique_ptr<HttpServer> server_;
-  absl::Mutex mu_;
-  std::function<HttpResponse(const HttpRequest&)> handler_ ABSL_GUARDED_BY(mu_);
-  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
-};
 
 constexpr absl::string_view kScaleJson =
     R"({"kind":"Scale","apiVersion":"autoscaling/v1","metadata":{"name":"web","namespace":"default","resourceVersion":"42"},"spec":{"replicas":3},"status":{"replicas":2,"selector":"app=web"}})";

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_apiserver.h"
+#include "tests/kube/stub_api_server.h"
 
 namespace sextant::kube {
 namespace {
@@ -81,36 +82,6 @@ struct Recorder {
     absl::MutexLock lock(&mu);
     return std::move(log);
   }
-};
-
-// A loopback server answering through a handler each test sets.
-class StubApiServer {
- public:
-  StubApiServer() {
-    HttpServerOptions opts;
-    opts.threads = 4;
-    server_ = *HttpServer::Create(opts);
-    server_->Handle("*", "/<rest...>", [this](const HttpRequest& r) {
-      std::function<HttpResponse(const HttpRequest&)> h;
-      {
-        absl::MutexLock lock(&mu_);
-        h = handler_;
-      }
-      return h ? h(r) : HttpResponse::Json(404, R"({"kind":"Status","code":404})");
-    });
-    EXPECT_TRUE(server_->Start().ok());
-  }
-  ~StubApiServer() { server_->Stop(); }
-  void SetHandler(std::function<HttpResponse(const HttpRequest&)> h) {
-    absl::MutexLock lock(&mu_);
-    handler_ = std::move(h);
-  }
-  std::string url() const { return absl::StrCat("http://", server_->address()); }
-
- private:
-  std::unique_ptr<HttpServer> server_;
-  absl::Mutex mu_;
-  std::function<HttpResponse(const HttpRequest&)> handler_ ABSL_GUARDED_BY(mu_);
 };
 
 class InformerTest : public ::testing::Test {

@@ -15,50 +15,13 @@
 #include "common/http_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/kube/stub_api_server.h"
 
 namespace sextant::kube {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// A loopback server answering like the API server would, through a handler each test sets.
-class StubApiServer {
- public:
-  StubApiServer() {
-    HttpServerOptions opts;
-    opts.threads = 4;
-    server_ = *HttpServer::Create(opts);
-    server_->Handle("*", "/<rest...>", [this](const HttpRequest& r) {
-      std::function<HttpResponse(const HttpRequest&)> h;
-      {
-        absl::MutexLock lock(&mu_);
-        requests_.push_back(r);
-        h = handler_;
-      }
-      return h ? h(r) : HttpResponse::Json(404, R"({"kind":"Status","code":404})");
-    });
-    EXPECT_TRUE(server_->Start().ok());
-  }
-  ~StubApiServer() { server_->Stop(); }
-  void Stop() { server_->Stop(); }
-
-  void SetHandler(std::function<HttpResponse(const HttpRequest&)> h) {
-    absl::MutexLock lock(&mu_);
-    handler_ = std::move(h);
-  }
-  std::vector<HttpRequest> requests() {
-    absl::MutexLock lock(&mu_);
-    return requests_;
-  }
-  std::string url() const { return absl::StrCat("http://", server_->address()); }
-
- private:
-  std::unique_ptr<HttpServer> server_;
-  absl::Mutex mu_;
-  std::function<HttpResponse(const HttpRequest&)> handler_ ABSL_GUARDED_BY(mu_);
-  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
-};
 
 std::string PodEvent(absl::string_view type, absl::string_view name, absl::string_view rv) {
   return absl::StrCat(R"({"type":")", type, R"(","object":{"kind":"Pod","metadata":{"name":")",
