@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
@@ -11,15 +12,27 @@ namespace {
 bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// 64-bit FNV-1a over name and value with separators that cannot occur in names (0xff) so that
-// {a="bc"} and {ab="c"} differ. Stable across processes and builds.
-constexpr uint64_t kFnvOffset = 1469598103934665603ULL;
-constexpr uint64_t kFnvPrime = 1099511628211ULL;
+constexpr uint64_t kHashSeed = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t kHashMul = 0xff51afd7ed558ccdULL;
+
+// Folds `s` into `h` eight bytes at a time (multiply and xor-shift), ending with the length so
+// that ("ab", "c") and ("a", "bc") differ. Stable across processes and runs; not cryptographic:
+// users compare label sets in full when hashes match.
 inline uint64_t Mix(uint64_t h, absl::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= kFnvPrime;
+  const char* p = s.data();
+  size_t n = s.size();
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * kHashMul;
+    h ^= h >> 32;
+    p += 8;
+    n -= 8;
   }
+  uint64_t w = 0;
+  if (n > 0) std::memcpy(&w, p, n);
+  h = (h ^ w ^ (static_cast<uint64_t>(s.size()) << 40)) * kHashMul;
+  h ^= h >> 29;
   return h;
 }
 
@@ -92,12 +105,10 @@ Labels Labels::FromSortedUnchecked(std::vector<Label> labels) {
 }
 
 uint64_t Labels::ComputeHash(const std::vector<Label>& labels) {
-  uint64_t h = kFnvOffset;
+  uint64_t h = kHashSeed;
   for (const Label& l : labels) {
     h = Mix(h, l.name);
-    h = Mix(h, "\xff");
     h = Mix(h, l.value);
-    h = Mix(h, "\xff");
   }
   return h;
 }
