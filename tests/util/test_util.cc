@@ -29,6 +29,8 @@ std::string TempDir::Path(absl::string_view name) const { return absl::StrCat(pa
 
 std::string TempDir::WriteFile(absl::string_view name, absl::string_view contents) const {
   std::string p = Path(name);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(p).parent_path(), ec);
   std::ofstream out(p, std::ios::binary);
   out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
   if (!out) ADD_FAILURE() << "cannot write " << p;

@@ -17,7 +17,7 @@ class TempDir {
   const std::string& path() const { return path_; }
   // path() + "/" + name.
   std::string Path(absl::string_view name) const;
-  // Writes `contents` to path()/name and returns the full path.
+  // Writes `contents` (creating parent directories) to path()/name and returns the full path.
   std::string WriteFile(absl::string_view name, absl::string_view contents) const;
 
  private:

@@ -1,0 +1,71 @@
+#include "collector/exporter.h"
+
+#include <string>
+
+namespace sextant::collector {
+
+std::vector<prometheus::MetricFamily> ToPrometheusFamilies(
+    const std::vector<prom::MetricFamily>& families) {
+  std::vector<prometheus::MetricFamily> out;
+  out.reserve(families.size());
+  for (const prom::MetricFamily& f : families) {
+    prometheus::MetricFamily pf;
+    pf.name = f.name;
+    pf.help = f.help;
+    switch (f.type) {
+      case prom::MetricType::kCounter:
+        pf.type = prometheus::MetricType::Counter;
+        break;
+      case prom::MetricType::kGauge:
+        pf.type = prometheus::MetricType::Gauge;
+        break;
+      default:
+        pf.type = prometheus::MetricType::Untyped;
+        break;
+    }
+    pf.metric.reserve(f.samples.size());
+    for (const prom::ExpositionSample& s : f.samples) {
+      prometheus::ClientMetric m;
+      m.label.reserve(s.labels.size());
+      for (const prom::Label& l : s.labels) {
+        if (l.name == prom::kMetricNameLabel) continue;
+        m.label.push_back({l.name, l.value});
+      }
+      switch (pf.type) {
+        case prometheus::MetricType::Counter:
+          m.counter.value = s.value;
+          break;
+        case prometheus::MetricType::Gauge:
+          m.gauge.value = s.value;
+          break;
+        default:
+          m.untyped.value = s.value;
+          break;
+      }
+      if (s.timestamp_ms.has_value()) m.timestamp_ms = *s.timestamp_ms;
+      pf.metric.push_back(std::move(m));
+    }
+    out.push_back(std::move(pf));
+  }
+  return out;
+}
+
+void SnapshotCollectable::Publish(const Snapshot& snapshot) {
+  auto converted =
+      std::make_shared<const std::vector<prometheus::MetricFamily>>(
+          ToPrometheusFamilies(snapshot.families));
+  absl::MutexLock lock(&mu_);
+  families_ = std::move(converted);
+}
+
+std::vector<prometheus::MetricFamily> SnapshotCollectable::Collect() const {
+  std::shared_ptr<const std::vector<prometheus::MetricFamily>> families;
+  {
+    absl::MutexLock lock(&mu_);
+    families = families_;
+  }
+  if (families == nullptr) return {};
+  return *families;
+}
+
+}  // namespace sextant::collector
