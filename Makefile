@@ -44,6 +44,7 @@ sanitize: bootstrap
 # Builds and runs the benchmarks (bench/*_bench.cc).
 bench: build
 	@set -e; for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.2; done
+	@echo "== bench/collector_vs_node_exporter.sh"; bench/collector_vs_node_exporter.sh $(BUILD_DIR)/sextant
 
 # Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS from its seed corpus.
 fuzz: bootstrap

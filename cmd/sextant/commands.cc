@@ -7,6 +7,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "cmd/sextant/collector.h"
 #include "cmd/sextant/flags.h"
 #include "cmd/sextant/local.h"
 #include "cmd/sextant/version.h"
@@ -15,6 +16,7 @@
 
 ABSL_DECLARE_FLAG(std::string, log_level);
 ABSL_DECLARE_FLAG(std::string, log_format);
+ABSL_DECLARE_FLAG(bool, once);
 
 namespace sextant::cmd {
 namespace {
@@ -77,6 +79,7 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   if (role->name == "local") return RunLocal(*config);
+  if (role->name == "collector") return RunCollector(*config, absl::GetFlag(FLAGS_once));
   std::cerr << "sextant " << role->name << ": not available yet: this build does not include the "
             << role->name << " role (try 'sextant local')\n";
   return kExitUsage;

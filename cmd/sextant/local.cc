@@ -31,7 +31,14 @@ absl::StatusOr<std::unique_ptr<LocalRole>> LocalRole::Create(const Config& confi
   collector_opts.threads = 4;
   SEXTANT_ASSIGN_OR_RETURN(role->collector_, HttpServer::Create(collector_opts),
                            _.Prepend("collector listener: "));
-  AddAdminRoutes(*role->collector_, role->metrics_, role->readiness_);
+  AddAdminRoutes(*role->collector_, role->collector_metrics_, role->readiness_);
+
+  // The server does not store samples yet, so the collector serves /metrics and ships nothing.
+  CollectorPipelineOptions pipeline_opts;
+  pipeline_opts.ship = false;
+  SEXTANT_ASSIGN_OR_RETURN(
+      role->pipeline_, CollectorPipeline::Create(config, pipeline_opts, role->collector_metrics_),
+      _.Prepend("collector: "));
   return role;
 }
 
@@ -43,6 +50,7 @@ absl::Status LocalRole::Start() {
     return Annotate(s, "collector listener: ");
   }
   LogInfo("listening", {{"role", "collector"}, {"addr", collector_->address()}});
+  pipeline_->Start();
   if (cluster_.has_value()) {
     LogInfo("kubernetes cluster configured",
             {{"source", cluster_->source}, {"server", cluster_->server}});
@@ -57,6 +65,7 @@ absl::Status LocalRole::Start() {
 
 void LocalRole::Stop() {
   readiness_.Set(false);
+  pipeline_->Stop();
   collector_->Stop();
   server_->Stop();
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "cmd/sextant/collector.h"
 #include "common/config.h"
 #include "common/http_server.h"
 #include "common/self_metrics.h"
@@ -13,8 +14,9 @@
 
 namespace sextant::cmd {
 
-// Owns the listeners of the local role. Create() does no I/O; Start() binds both listeners and
-// marks the role ready; Stop() drains and closes them. Not thread-safe: one owner drives it.
+// Owns the listeners and the collector of the local role. Create() does no I/O; Start() binds
+// both listeners, starts collecting and marks the role ready; Stop() stops and closes them. Not
+// thread-safe: one owner drives it.
 class LocalRole {
  public:
   // Reads the cluster configuration (DESIGN.md 3.7 `kubernetes:`); InvalidArgument or NotFound
@@ -35,7 +37,10 @@ class LocalRole {
   Config config_;
   std::optional<kube::ClusterConfig> cluster_;  // none: the parts that need a cluster stay idle
   SelfMetrics metrics_{"local"};
+  // The collector listener's own registry: the collection snapshot is served there only.
+  SelfMetrics collector_metrics_{"local"};
   Readiness readiness_;
+  std::unique_ptr<CollectorPipeline> pipeline_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<HttpServer> collector_;
 };

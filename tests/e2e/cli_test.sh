@@ -16,7 +16,7 @@ expect_exit 0 "$SEXTANT" version
 echo "$OUT" | grep -qE '^sextant, version [0-9]+\.[0-9]+\.[0-9]+ \(revision: ' || fail "version: $OUT"
 pass "version"
 
-for role in collector server replay; do
+for role in server replay; do
   expect_exit 2 "$SEXTANT" "$role"
   echo "$OUT" | grep "not available yet" >/dev/null || fail "$role: $OUT"
 done
