@@ -51,9 +51,8 @@ std::vector<prometheus::MetricFamily> ToPrometheusFamilies(
 }
 
 void SnapshotCollectable::Publish(const Snapshot& snapshot) {
-  auto converted =
-      std::make_shared<const std::vector<prometheus::MetricFamily>>(
-          ToPrometheusFamilies(snapshot.families));
+  auto converted = std::make_shared<const std::vector<prometheus::MetricFamily>>(
+      ToPrometheusFamilies(snapshot.families));
   absl::MutexLock lock(&mu_);
   families_ = std::move(converted);
 }

@@ -22,7 +22,7 @@ absl::Status ErrnoStatus(int err, absl::string_view what, absl::string_view path
   switch (err) {
     case ENOENT:
     case ENOTDIR:
-    case ESRCH:  // /proc/<pid>/... of a process that exited
+    case ESRCH:   // /proc/<pid>/... of a process that exited
     case ENODEV:  // a cgroup removed while reading it
       return absl::NotFoundError(msg);
     case EACCES:

@@ -20,8 +20,8 @@ struct DirEntry {
 
 // What statfs(2) says of a mounted filesystem, in the units node_exporter exports.
 struct FsStats {
-  uint64_t block_size = 0;  // f_bsize: the unit of the block counts (as node_exporter uses)
-  uint64_t blocks = 0;      // f_blocks
+  uint64_t block_size = 0;    // f_bsize: the unit of the block counts (as node_exporter uses)
+  uint64_t blocks = 0;        // f_blocks
   uint64_t blocks_free = 0;   // f_bfree: free blocks, including those reserved for root
   uint64_t blocks_avail = 0;  // f_bavail: free blocks available to unprivileged users
   uint64_t files = 0;         // f_files: inodes

@@ -26,8 +26,8 @@ class MetricSet {
 
   // Adds a sample of family `name` (a valid metric name written by us). The family is created
   // with `help` and `type` on first use; later calls' help and type are ignored.
-  void Add(absl::string_view name, absl::string_view help, prom::MetricType type,
-           LabelList labels, double value);
+  void Add(absl::string_view name, absl::string_view help, prom::MetricType type, LabelList labels,
+           double value);
   // The same with labels in any order, without __name__.
   void Add(absl::string_view name, absl::string_view help, prom::MetricType type,
            std::vector<prom::Label> labels, double value);

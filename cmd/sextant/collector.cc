@@ -114,11 +114,10 @@ void CollectorPipeline::Start() {
     }
   }
   collection_->Start();
-  LogInfo("collector started",
-          {{"node", node_name_},
-           {"host_root", fs_->root().empty() ? "/" : fs_->root()},
-           {"kubelet", kubelet_url_.empty() ? "off" : kubelet_url_},
-           {"remote_write_urls", static_cast<int64_t>(shippers_.size())}});
+  LogInfo("collector started", {{"node", node_name_},
+                                {"host_root", fs_->root().empty() ? "/" : fs_->root()},
+                                {"kubelet", kubelet_url_.empty() ? "off" : kubelet_url_},
+                                {"remote_write_urls", static_cast<int64_t>(shippers_.size())}});
   if (kubelet_url_.empty()) {
     LogInfo("kubelet source off",
             {{"reason", "no collector.kubelet.url and not in a pod with NODE_IP set"}});
@@ -177,12 +176,11 @@ int RunCollector(const Config& config, bool once) {
   }
   AddAdminRoutes(**server, metrics, readiness);
   // Ready once the first pass is served, so that a scrape never sees an empty collector.
-  (*pipeline)->collection().AddListener(
-      [&readiness](const collector::Snapshot&) {
-        if (readiness.Get()) return;
-        readiness.Set(true);
-        LogInfo("ready", {{"role", "collector"}});
-      });
+  (*pipeline)->collection().AddListener([&readiness](const collector::Snapshot&) {
+    if (readiness.Get()) return;
+    readiness.Set(true);
+    LogInfo("ready", {{"role", "collector"}});
+  });
   if (absl::Status s = (*server)->Start(); !s.ok()) {
     LogError("cannot start", {{"role", "collector"}, {"err", s}});
     return 1;

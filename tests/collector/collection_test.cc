@@ -100,7 +100,7 @@ TEST_F(CollectionTest, AFailingSourceKeepsItsSamplesAndTheOthersRun) {
   EXPECT_EQ(Value(*snap, "sextant_collector_source_errors_total", "bad"), 1);
   EXPECT_EQ(snap->families[0].name, "test_bad");  // what it produced is still exported
 
-  collection.RunPass(clock_.Now());  // same error: no new log line
+  collection.RunPass(clock_.Now());         // same error: no new log line
   snap = collection.RunPass(clock_.Now());  // a different error: logged
   EXPECT_EQ(Value(*snap, "sextant_collector_source_errors_total", "bad"), 3);
   snap = collection.RunPass(clock_.Now());  // recovered

@@ -63,8 +63,8 @@ TEST(MetricSetTest, OutputIsValidExposition) {
   MetricSet set;
   set.Counter("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.",
               {{"cpu", "0"}, {"mode", "idle"}}, 12.5);
-  set.Gauge("node_filesystem_avail_bytes", "Avail.",
-            {{"mountpoint", "/with \"quote\"\nnewline"}}, 1e12);
+  set.Gauge("node_filesystem_avail_bytes", "Avail.", {{"mountpoint", "/with \"quote\"\nnewline"}},
+            1e12);
   std::string text = prom::WriteTextFormat(set.families());
   absl::StatusOr<std::vector<prom::MetricFamily>> parsed =
       prom::ParseTextFormat(text, prom::ExpositionFormat::kText004);

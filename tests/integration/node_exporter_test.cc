@@ -39,8 +39,7 @@ std::map<std::string, Series> Index(const std::vector<prom::MetricFamily>& famil
   std::map<std::string, Series> out;
   for (const prom::MetricFamily& f : families) {
     for (const prom::ExpositionSample& s : f.samples) {
-      out[std::string(s.labels.MetricName())][s.labels.Without({"__name__"}).ToString()] =
-          s.value;
+      out[std::string(s.labels.MetricName())][s.labels.Without({"__name__"}).ToString()] = s.value;
     }
   }
   return out;
@@ -99,8 +98,8 @@ class NodeExporterTest : public ::testing::Test {
         absl::SleepFor(absl::Milliseconds(50));
       }
     }
-    ASSERT_TRUE(exporter_.has_value())
-        << "node_exporter did not start:\n" << testing::ReadFileOrDie(dir_.Path("node_exporter.log"));
+    ASSERT_TRUE(exporter_.has_value()) << "node_exporter did not start:\n"
+                                       << testing::ReadFileOrDie(dir_.Path("node_exporter.log"));
   }
 
   std::optional<std::string> Scrape() {
@@ -115,8 +114,8 @@ class NodeExporterTest : public ::testing::Test {
   std::string RunOnce() {
     std::string output;
     int status = testing::RunShell(
-        absl::StrCat(testing::BinaryPath("sextant"),
-                     " collector --once --log-level=error 2>", dir_.Path("once.err")),
+        absl::StrCat(testing::BinaryPath("sextant"), " collector --once --log-level=error 2>",
+                     dir_.Path("once.err")),
         "", &output);
     EXPECT_EQ(status, 0) << output << testing::ReadFileOrDie(dir_.Path("once.err"));
     return output;
