@@ -1,5 +1,6 @@
 #include "collector/collection.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -128,7 +129,8 @@ void Collection::Loop() {
     int64_t next = static_cast<int64_t>(std::floor((now - start) / options_.interval)) + 1;
     if (next <= tick) next = tick + 1;
     tick = next;
-    const absl::Duration wait = start + tick * options_.interval - now;
+    // Never more than one interval: a wall clock stepped back must not stall collection.
+    const absl::Duration wait = std::min(start + tick * options_.interval - now, options_.interval);
     if (clock_.WaitFor(stop_, wait)) break;
   }
 }

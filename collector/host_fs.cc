@@ -96,38 +96,22 @@ absl::StatusOr<std::string> RootedFilesystem::ReadFile(absl::string_view path,
   const std::string full = Resolve(path);
   int fd = OpenForRead(full);
   if (fd < 0) return ErrnoStatus(errno, "open", path);
-  // /proc, /sys and cgroup files report size 0 and are produced whole by the kernel's seq_file
-  // code, which fills the buffer until it is full or the file ends: a read that returns less
-  // than asked for has reached the end, so small files cost one read. Bigger files are read on
-  // until read returns 0.
-  constexpr size_t kFirstRead = 16384;
-  char buf[kFirstRead];
-  ssize_t n;
-  do {
-    n = ::read(fd, buf, sizeof(buf));
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    int err = errno;
-    ::close(fd);
-    return ErrnoStatus(err, "read", path);
-  }
-  std::string out(buf, static_cast<size_t>(n));
-  if (static_cast<size_t>(n) == sizeof(buf)) {
-    size_t used = out.size();
-    while (true) {
-      if (used > max_bytes) break;
-      out.resize(std::max(out.size() * 2, used + 4096));
-      ssize_t m = ::read(fd, out.data() + used, out.size() - used);
-      if (m < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::close(fd);
-        return ErrnoStatus(err, "read", path);
-      }
-      if (m == 0) break;
-      used += static_cast<size_t>(m);
+  // /proc, /sys and cgroup files report size 0, and the kernel hands out seq_file output a
+  // page or a record at a time, so read until read() returns 0. The first read goes to the
+  // stack, so that the usual small file costs one allocation of its own size.
+  char buf[16384];
+  std::string out;
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus(err, "read", path);
     }
-    out.resize(used);
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes) break;
   }
   ::close(fd);
   if (out.size() > max_bytes) {

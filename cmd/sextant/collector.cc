@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -58,6 +59,9 @@ absl::StatusOr<std::unique_ptr<CollectorPipeline>> CollectorPipeline::Create(
     kubelet_options.url = p->kubelet_url_;
     kubelet_options.insecure_tls = cc.kubelet.insecure_tls;
     kubelet_options.node_name = p->node_name_;
+    // A slow kubelet must not make every pass late: one attempt, within half an interval.
+    kubelet_options.timeout = std::min(absl::Seconds(3), cc.interval / 2);
+    kubelet_options.max_attempts = 1;
     SEXTANT_ASSIGN_OR_RETURN(std::unique_ptr<collector::KubeletSource> kubelet,
                              collector::KubeletSource::Create(kubelet_options),
                              _.Prepend("kubelet: "));

@@ -2,6 +2,7 @@
 
 #include <csignal>
 
+#include "absl/synchronization/notification.h"
 #include "common/build_info.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -50,7 +51,18 @@ absl::Status LocalRole::Start() {
     return Annotate(s, "collector listener: ");
   }
   LogInfo("listening", {{"role", "collector"}, {"addr", collector_->address()}});
+  if (!config_.collector.remote_write.empty()) {
+    LogInfo("collector remote_write off in local",
+            {{"reason", "the local server does not store samples yet"},
+             {"urls", static_cast<int64_t>(config_.collector.remote_write.size())}});
+  }
+  // Ready once the collector's first pass is served as well.
+  auto first_pass = std::make_shared<absl::Notification>();
+  pipeline_->collection().AddListener([first_pass](const collector::Snapshot&) {
+    if (!first_pass->HasBeenNotified()) first_pass->Notify();
+  });
   pipeline_->Start();
+  first_pass->WaitForNotificationWithTimeout(absl::Seconds(30));
   if (cluster_.has_value()) {
     LogInfo("kubernetes cluster configured",
             {{"source", cluster_->source}, {"server", cluster_->server}});

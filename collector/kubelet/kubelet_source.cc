@@ -1,6 +1,10 @@
 #include "collector/kubelet/kubelet_source.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -26,6 +30,48 @@ std::string Excerpt(absl::string_view body) {
   return out;
 }
 
+// The HTTP client for `options`: TLS settings and the token for https only.
+absl::StatusOr<std::unique_ptr<HttpClient>> MakeClient(const KubeletSourceOptions& options) {
+  const bool https = absl::StartsWith(options.url, "https://");
+  if (https && !options.insecure_tls && !options.ca_file.empty() &&
+      ::access(options.ca_file.c_str(), R_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "kubelet client: cannot read the CA file ", options.ca_file, ": ", std::strerror(errno),
+        " (mount the service account, set collector.kubelet.insecureTLS, or use http://)"));
+  }
+  HttpClientOptions http;
+  http.timeout = options.timeout;
+  http.connect_timeout = std::min(options.timeout, absl::Seconds(5));
+  http.retry.max_attempts = options.max_attempts;
+  http.retry.max_backoff = absl::Seconds(1);
+  http.max_idle_handles = 1;
+  if (https) {
+    // The token goes only where the connection is encrypted; over http the kubelet's read-only
+    // port needs none, and the client would refuse to send it anyway. Outside a pod (a kubelet
+    // URL given by hand) there may be no token: send none rather than fail; the kubelet then
+    // answers 401, which the pass reports.
+    if (!options.token_file.empty() && ::access(options.token_file.c_str(), F_OK) != 0) {
+      LogWarn("kubelet: no service-account token, sending requests without one",
+              {{"token_file", options.token_file}});
+    } else {
+      http.bearer_token_file = options.token_file;
+    }
+    http.token_reload = options.token_reload;
+    if (options.insecure_tls) {
+      http.insecure_skip_verify = true;
+    } else {
+      http.ca_file = options.ca_file;
+    }
+  }
+  Clock& clock = options.clock != nullptr ? *options.clock : RealClock::Get();
+  absl::StatusOr<std::unique_ptr<CurlHttpClient>> client = CurlHttpClient::Create(http, clock);
+  if (!client.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("kubelet client: ", client.status().message()));
+  }
+  return std::unique_ptr<HttpClient>(std::move(*client));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KubeletSource>> KubeletSource::Create(
@@ -37,28 +83,6 @@ absl::StatusOr<std::unique_ptr<KubeletSource>> KubeletSource::Create(
   }
   if (options.max_attempts < 1) {
     return absl::InvalidArgumentError("kubelet max_attempts must be at least 1");
-  }
-  if (client == nullptr) {
-    HttpClientOptions http;
-    http.timeout = options.timeout;
-    http.connect_timeout = std::min(options.timeout, absl::Seconds(5));
-    http.retry.max_attempts = options.max_attempts;
-    http.retry.max_backoff = absl::Seconds(1);
-    http.max_idle_handles = 1;
-    if (https) {
-      // The token goes only where the connection is encrypted; over http the kubelet's
-      // read-only port needs none, and the client would refuse to send it anyway.
-      http.bearer_token_file = options.token_file;
-      http.token_reload = options.token_reload;
-      if (options.insecure_tls) {
-        http.insecure_skip_verify = true;
-      } else {
-        http.ca_file = options.ca_file;
-      }
-    }
-    Clock& clock = options.clock != nullptr ? *options.clock : RealClock::Get();
-    SEXTANT_ASSIGN_OR_RETURN(client, CurlHttpClient::Create(http, clock),
-                             _.Prepend("kubelet client: "));
   }
   return std::unique_ptr<KubeletSource>(new KubeletSource(options, std::move(client)));
 }
@@ -74,7 +98,10 @@ std::shared_ptr<const PodIndex> KubeletSource::pods() const {
   return pods_;
 }
 
-absl::StatusOr<std::vector<KubeletPod>> KubeletSource::Fetch() {
+absl::StatusOr<std::vector<KubeletPod>> KubeletSource::Fetch(std::vector<absl::Status>* skipped) {
+  if (client_ == nullptr) {
+    SEXTANT_ASSIGN_OR_RETURN(client_, MakeClient(options_));
+  }
   HttpClientRequest request;
   request.url = pods_url_;
   request.timeout = options_.timeout;
@@ -115,7 +142,7 @@ absl::StatusOr<std::vector<KubeletPod>> KubeletSource::Fetch() {
     return absl::ResourceExhaustedError(absl::StrCat("GET ", pods_url_, ": answer longer than ",
                                                      options_.max_response_bytes, " bytes"));
   }
-  return ParseKubeletPods(body);
+  return ParseKubeletPods(body, skipped);
 }
 
 void KubeletSource::SetUp(bool up, const absl::Status& error, size_t pod_count) {
@@ -133,18 +160,20 @@ void KubeletSource::SetUp(bool up, const absl::Status& error, size_t pod_count) 
 }
 
 absl::Status KubeletSource::Collect(const PassContext& /*ctx*/, MetricSet& out) {
-  absl::StatusOr<std::vector<KubeletPod>> pods = Fetch();
+  std::vector<absl::Status> skipped;
+  absl::StatusOr<std::vector<KubeletPod>> pods = Fetch(&skipped);
   out.Gauge("sextant_collector_kubelet_up",
             "1 when this pass read the pods from the kubelet, 0 when it could not.", {},
             pods.ok() ? 1 : 0);
   if (!pods.ok()) {
-    {
+    if (++failed_passes_ > options_.pod_index_grace_passes) {
       absl::MutexLock lock(&mu_);
       pods_ = nullptr;
     }
     SetUp(false, pods.status(), 0);
     return pods.status();
   }
+  failed_passes_ = 0;
   const size_t bad = AppendPodMetrics(*pods, options_.node_name, out);
   auto index = std::make_shared<const PodIndex>(BuildPodIndex(*pods));
   {
@@ -152,6 +181,10 @@ absl::Status KubeletSource::Collect(const PassContext& /*ctx*/, MetricSet& out) 
     pods_ = std::move(index);
   }
   SetUp(true, absl::OkStatus(), pods->size());
+  if (!skipped.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(skipped.size(), " pods skipped, the first for: ", skipped[0].message()));
+  }
   if (bad > 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("kubelet pods: ", bad, " resource quantities did not parse (skipped)"));

@@ -53,20 +53,24 @@ struct KubeletSourceOptions {
   size_t max_response_bytes = size_t{64} << 20;
   // The clock the HTTP client sleeps on between attempts. Not owned; null: the real clock.
   Clock* clock = nullptr;
+  // Failed passes in a row for which pods() still returns the last good index, so that one
+  // kubelet hiccup does not rename every container series (and churn them all). Default 2.
+  int pod_index_grace_passes = 2;
 };
 
 // The Source named "kubelet". Each Collect sends GET <url>/pods and, when that works, exports the
 // kube_pod_* series and replaces the pod index. Every pass it also exports
 // sextant_collector_kubelet_up (1 when this pass read the pods, else 0). When the kubelet cannot
-// be read, the pass exports no kube_pod_* series and pods() becomes null, so the cgroup series
-// fall back to pod UIDs rather than carry names that may be stale; one log line marks the change
-// (and one its end). Owned by the collection pass. Collect runs on one thread; pods() may be
-// called from any thread.
+// be read, the pass exports no kube_pod_* series, and after pod_index_grace_passes such passes
+// pods() becomes null, so the cgroup series fall back to pod UIDs rather than carry names that
+// may be stale; one log line marks the change (and one its end). Owned by the collection pass.
+// Collect runs on one thread; pods() may be called from any thread.
 class KubeletSource final : public Source {
  public:
-  // InvalidArgument for an empty URL or one that is not http:// or https://, and (when `client`
-  // is null) for CA or token files that cannot be read. `client` null: a CurlHttpClient with the
-  // options' CA, token and TLS settings; otherwise `client` is used as is (tests).
+  // InvalidArgument for an empty URL or one that is not http:// or https://. `client` null: a
+  // CurlHttpClient with the options' CA, token and TLS settings, made when first needed (a CA
+  // file that cannot be read fails each pass, not the collector; a missing token file means no
+  // token); otherwise `client` is used as is (tests).
   static absl::StatusOr<std::unique_ptr<KubeletSource>> Create(
       const KubeletSourceOptions& options, std::unique_ptr<HttpClient> client = nullptr);
 
@@ -77,22 +81,26 @@ class KubeletSource final : public Source {
   // Unauthenticated for 401; PermissionDenied for 403, naming the permission to grant (get on
   // nodes/proxy); Unavailable for other non-2xx answers, with the status and the start of the
   // body; ResourceExhausted for an answer over max_response_bytes; InvalidArgument for an answer
-  // that is not a PodList. Quantities that do not parse are skipped and reported as
-  // InvalidArgument after the rest of the series are out.
+  // that is not a PodList; FailedPrecondition when the HTTP client cannot be made (an unreadable
+  // CA file). Pods with a field of the wrong type and quantities that do not parse are skipped
+  // and reported as InvalidArgument after the rest of the series are out.
   absl::Status Collect(const PassContext& ctx, MetricSet& out) override;
 
-  // The pods of the last pass, or null before the first success and after a failed pass.
+  // The pods of the last successful pass; null before the first success and once more than
+  // pod_index_grace_passes passes in a row have failed.
   std::shared_ptr<const PodIndex> pods() const;
 
  private:
   KubeletSource(const KubeletSourceOptions& options, std::unique_ptr<HttpClient> client);
-  // The parsed /pods answer.
-  absl::StatusOr<std::vector<KubeletPod>> Fetch();
+  // The parsed /pods answer; pods that could not be read are left out and their errors appended
+  // to `skipped`.
+  absl::StatusOr<std::vector<KubeletPod>> Fetch(std::vector<absl::Status>* skipped);
   void SetUp(bool up, const absl::Status& error, size_t pod_count);
 
   const KubeletSourceOptions options_;
   const std::string pods_url_;
-  std::unique_ptr<HttpClient> client_;
+  std::unique_ptr<HttpClient> client_;  // null until made (see Create)
+  int failed_passes_ = 0;               // in a row
   enum class Reachability { kUnknown, kUp, kDown };
   Reachability reachability_ = Reachability::kUnknown;  // for logging changes only
 

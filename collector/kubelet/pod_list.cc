@@ -245,7 +245,8 @@ absl::Status ReadPod(const Value& pod, const Path& p, KubeletPod* out) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<KubeletPod>> ParseKubeletPods(absl::string_view json) {
+absl::StatusOr<std::vector<KubeletPod>> ParseKubeletPods(absl::string_view json,
+                                                         std::vector<absl::Status>* skipped) {
   rapidjson::Document doc;
   rapidjson::MemoryStream stream(json.data(), json.size());
   // Iterative parsing keeps deeply nested input from exhausting the stack; the document's pool
@@ -282,8 +283,12 @@ absl::StatusOr<std::vector<KubeletPod>> ParseKubeletPods(absl::string_view json)
   pods.reserve(items->Size());
   const Path ip = root.Member("items");
   for (rapidjson::SizeType i = 0; i < items->Size(); ++i) {
-    SEXTANT_RETURN_IF_ERROR(ReadPod((*items)[i], ip.Element(i), &pods.emplace_back()),
-                            _.Prepend("kubelet pods: "));
+    absl::Status s = ReadPod((*items)[i], ip.Element(i), &pods.emplace_back());
+    if (s.ok()) continue;
+    s = Annotate(s, "kubelet pods: ");
+    if (skipped == nullptr) return s;
+    pods.pop_back();
+    skipped->push_back(std::move(s));
   }
   return pods;
 }

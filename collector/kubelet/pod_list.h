@@ -63,8 +63,11 @@ struct KubeletPod {
 // when present, is "PodList", with "kind" or "items" present; "items" absent or null is an empty
 // list. Absent and null fields keep their defaults. InvalidArgument otherwise, naming the byte
 // offset for JSON syntax errors and the field path for a field of the wrong type
-// ("items[2].status.containerStatuses[0].restartCount: expected an integer").
-absl::StatusOr<std::vector<KubeletPod>> ParseKubeletPods(absl::string_view json);
+// ("items[2].status.containerStatuses[0].restartCount: expected an integer"). With `skipped`
+// set, a pod with such a field is left out instead and its error appended there, so that one odd
+// pod does not cost the others (the kubelet source does this); without it, it fails the parse.
+absl::StatusOr<std::vector<KubeletPod>> ParseKubeletPods(
+    absl::string_view json, std::vector<absl::Status>* skipped = nullptr);
 
 // The runtime ID in a containerID: the part after "<runtime>://"; the text as is when it has no
 // such prefix.

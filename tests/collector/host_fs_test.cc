@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
 
 #include "gtest/gtest.h"
 #include "tests/util/test_util.h"
@@ -34,6 +37,26 @@ TEST(RootedFilesystemTest, ReadsProcFilesThatReportSizeZero) {
   absl::StatusOr<std::string> stat = fs.ReadFile("/proc/self/stat");
   ASSERT_TRUE(stat.ok()) << stat.status();
   EXPECT_GT(stat->size(), 20u);
+}
+
+// The kernel hands out seq_file output (/proc/self/maps, mountinfo, diskstats on a big host) a
+// page at a time: every page must be read, not only the first.
+TEST(RootedFilesystemTest, ReadsMultiPageProcFilesWhole) {
+  RootedFilesystem fs("/");
+  // Map enough separate regions that /proc/self/maps spans several pages.
+  std::vector<std::unique_ptr<std::string>> keep;
+  for (int i = 0; i < 200; ++i) keep.push_back(std::make_unique<std::string>(300000, 'x'));
+  absl::StatusOr<std::string> maps = fs.ReadFile("/proc/self/maps");
+  ASSERT_TRUE(maps.ok()) << maps.status();
+  std::ifstream in("/proc/self/maps");
+  std::stringstream whole;
+  whole << in.rdbuf();
+  ASSERT_GT(whole.str().size(), 8192u) << "the test needs a multi-page file";
+  // The mappings may change a little between the two reads; the line counts stay close, and a
+  // first-page-only read would be far off.
+  auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
+  EXPECT_NEAR(lines(*maps), lines(whole.str()), 5);
+  EXPECT_EQ(maps->back(), '\n');
 }
 
 TEST(RootedFilesystemTest, RefusesFilesOverTheLimit) {

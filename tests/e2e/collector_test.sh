@@ -10,21 +10,22 @@ ln -s "$SRC/tests/collector/testdata/node/proc" "$WORK/host/proc"
 ln -s "$SRC/tests/collector/testdata/cgroup/v2/sys" "$WORK/host/sys"
 
 expect_exit 0 "$SEXTANT" collector --once --host-root="$WORK/host" --remote-write-url= --log-level=error
-echo "$OUT" | grep -qx 'node_load1 0.58' || fail "--once: no node_load1 from the fixture: $OUT"
-echo "$OUT" | grep -q '^container_memory_working_set_bytes{.*id="/kubepods.slice/' \
+grep -qx 'node_load1 0.58' <<<"$OUT" || fail "--once: no node_load1 from the fixture: $OUT"
+grep -q '^container_memory_working_set_bytes{.*id="/kubepods.slice/' <<<"$OUT" \
   || fail "--once: no container series from the cgroup fixture"
-echo "$OUT" | grep -q '^sextant_collector_source_success{source="cgroup"} 1' || fail "--once: cgroup failed"
+grep -q '^sextant_collector_source_success{source="cgroup"} 1' <<<"$OUT" || fail "--once: cgroup failed"
 if command -v promtool >/dev/null; then
   echo "$OUT" | promtool check metrics >"$WORK/lint.txt" 2>&1 || true
+  # grep -v succeeds when any line is left: a finding that is not node_exporter's camelCase.
   if grep -v "^node_memory_.* metric names should be written in 'snake_case' not 'camelCase'$" \
-      "$WORK/lint.txt" | grep -q .; then
+      "$WORK/lint.txt" >/dev/null; then
     cat "$WORK/lint.txt" >&2; fail "--once: promtool check metrics"
   fi
 fi
 pass "--once prints the pass"
 
 expect_exit 2 "$SEXTANT" collector --once --interval=0s
-echo "$OUT" | grep -q "collector.interval: must be positive" || fail "interval 0: $OUT"
+grep -q "collector.interval: must be positive" <<<"$OUT" || fail "interval 0: $OUT"
 pass "bad interval is a usage error"
 
 "$SEXTANT" collector --listen=127.0.0.1:0 --host-root="$WORK/host" --interval=100ms \
@@ -35,8 +36,8 @@ ADDR=$(addr_from_log "$WORK/collector.log" collector)
 wait_for_log "$WORK/collector.log" "msg=ready role=collector" >/dev/null
 [ "$(curl -fsS --max-time 5 "http://$ADDR/-/ready")" = "Sextant is Ready." ] || fail "not ready"
 metrics=$(curl -fsS --max-time 5 "http://$ADDR/metrics") || fail "/metrics"
-echo "$metrics" | grep -qx 'node_load1 0.58' || fail "/metrics: no node_load1"
-echo "$metrics" | grep -q '^sextant_build_info{.*role="collector"' || fail "/metrics: no build info"
+grep -qx 'node_load1 0.58' <<<"$metrics" || fail "/metrics: no node_load1"
+grep -q '^sextant_build_info{.*role="collector"' <<<"$metrics" || fail "/metrics: no build info"
 passes() { curl -fsS --max-time 5 "http://$ADDR/metrics" | sed -n 's/^sextant_collector_passes_total //p'; }
 first=$(passes)
 for _ in $(seq 50); do [ "$(passes)" -gt "$first" ] && break; sleep 0.1; done

@@ -3,6 +3,7 @@
 // serving /pods for the pods in that tree, and a remote_write receiver. Container series come
 // out named by the kubelet's pods, are served on /metrics and shipped; when the kubelet fails,
 // the cgroup series fall back to pod UIDs, the kube_* series go stale, and the up gauge says so.
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -36,8 +37,7 @@ struct FixturePod {
 // tests/collector/testdata/cgroup/v2.pods.txt: uid, namespace, pod, name:id,name:id.
 std::vector<FixturePod> FixturePods() {
   std::vector<FixturePod> out;
-  const std::string text =
-      ReadFileOrDie(SourcePath("tests/collector/testdata/cgroup/v2.pods.txt"));
+  const std::string text = ReadFileOrDie(SourcePath("tests/collector/testdata/cgroup/v2.pods.txt"));
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     std::vector<std::string> f = absl::StrSplit(line, '\t');
     if (f.size() < 4) continue;
@@ -150,10 +150,9 @@ TEST(CollectorPipelineTest, NamesShipsAndServesAndFallsBackWhenTheKubeletFails) 
   auto receiver = HttpServer::Create(receiver_opts);
   ASSERT_TRUE(receiver.ok()) << receiver.status();
   (*receiver)->Handle("POST", "/api/v1/write", [&](const HttpRequest& r) {
-    absl::Status headers =
-        prom::CheckRemoteWriteHeaders(r.headers.Get("Content-Type"),
-                                      r.headers.Get("Content-Encoding"),
-                                      r.headers.Get("X-Prometheus-Remote-Write-Version"));
+    absl::Status headers = prom::CheckRemoteWriteHeaders(
+        r.headers.Get("Content-Type"), r.headers.Get("Content-Encoding"),
+        r.headers.Get("X-Prometheus-Remote-Write-Version"));
     if (!headers.ok()) return HttpResponse::Text(415, std::string(headers.message()));
     auto req = prom::DecodeWriteRequest(r.body, 64 << 20);
     if (!req.ok()) return HttpResponse::Text(400, std::string(req.status().message()));
@@ -174,9 +173,8 @@ TEST(CollectorPipelineTest, NamesShipsAndServesAndFallsBackWhenTheKubeletFails) 
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   collector::Collection& collection = (*pipeline)->collection();
 
-  const std::map<std::string, std::string> named = {{"namespace", pod.ns},
-                                                    {"pod", pod.name},
-                                                    {"container", pod.containers[0].first}};
+  const std::map<std::string, std::string> named = {
+      {"namespace", pod.ns}, {"pod", pod.name}, {"container", pod.containers[0].first}};
   // A pass with the kubelet answering: every kind of series, container series named.
   std::shared_ptr<const collector::Snapshot> snap = collection.RunPass(absl::Now());
   EXPECT_TRUE(Find(snap->families, "container_memory_working_set_bytes", named).has_value());
@@ -224,28 +222,35 @@ TEST(CollectorPipelineTest, NamesShipsAndServesAndFallsBackWhenTheKubeletFails) 
   deadline = absl::Now() + absl::Seconds(20);
   while (!stale_info() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
   EXPECT_TRUE(stale_info()) << "kube_pod_info did not go stale after the kubelet failed";
-  (*pipeline)->Stop();
 
+  // After the kubelet source's grace passes, the container's series is still there, identified
+  // by its cgroup path (which holds the UID) instead of its names.
+  std::string uid_underscored = pod.uid;
+  std::replace(uid_underscored.begin(), uid_underscored.end(), '-', '_');
+  auto uid_only = [&](const collector::Snapshot& s) {
+    for (const prom::MetricFamily& f : s.families) {
+      if (f.name != "container_memory_working_set_bytes") continue;
+      for (const prom::ExpositionSample& sample : f.samples) {
+        if (sample.labels.Get("id").find(uid_underscored) != absl::string_view::npos &&
+            !sample.labels.Has("pod")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  deadline = absl::Now() + absl::Seconds(20);
+  while (!uid_only(*collection.latest()) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  (*pipeline)->Stop();
   snap = collection.latest();
   ASSERT_NE(snap, nullptr);
+  EXPECT_TRUE(uid_only(*snap));
   EXPECT_EQ(Find(snap->families, "sextant_collector_kubelet_up", {}), 0);
   EXPECT_EQ(Find(snap->families, "sextant_collector_source_success", {{"source", "kubelet"}}), 0);
   EXPECT_FALSE(Find(snap->families, "kube_pod_info", {}).has_value());
   EXPECT_FALSE(Find(snap->families, "container_memory_working_set_bytes", named).has_value());
-  // The container's series is still there, identified by its cgroup path (which holds the UID).
-  bool uid_only = false;
-  for (const prom::MetricFamily& f : snap->families) {
-    if (f.name != "container_memory_working_set_bytes") continue;
-    for (const prom::ExpositionSample& s : f.samples) {
-      std::string uid_underscored = pod.uid;
-      std::replace(uid_underscored.begin(), uid_underscored.end(), '-', '_');
-      if (s.labels.Get("id").find(uid_underscored) != absl::string_view::npos &&
-          !s.labels.Has("pod")) {
-        uid_only = true;
-      }
-    }
-  }
-  EXPECT_TRUE(uid_only);
   (*kubelet)->Stop();
   (*receiver)->Stop();
 }

@@ -1,5 +1,6 @@
 #include "collector/kubelet/kubelet_source.h"
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -134,6 +135,7 @@ class KubeletSourceTest : public ::testing::Test {
     o.node_name = "node-a";
     o.max_attempts = 1;
     o.clock = &clock_;
+    o.pod_index_grace_passes = 0;  // the grace period has its own test
     return o;
   }
 
@@ -396,12 +398,11 @@ TEST(KubeletSourceCreateTest, ValidatesOptions) {
   options.url = "ftp://10.0.0.5";
   EXPECT_EQ(KubeletSource::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
 
+  // Missing files do not stop the collector: they fail (or change) the passes instead.
   options.url = "https://127.0.0.1:10250";
   options.ca_file = TlsPath("ca.pem");
   options.token_file = "/nonexistent/token";
-  absl::Status st = KubeletSource::Create(options).status();
-  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(st.message(), HasSubstr("/nonexistent/token"));
+  EXPECT_TRUE(KubeletSource::Create(options).ok());
 
   // Over plain http the token file is not used at all.
   options.url = "http://127.0.0.1:10255";
@@ -413,6 +414,84 @@ TEST(KubeletSourceCreateTest, ValidatesOptions) {
   EXPECT_EQ(KubeletSource::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
   options.max_attempts = 1;
   EXPECT_TRUE(KubeletSource::Create(options).ok());
+}
+
+TEST_F(KubeletSourceTest, UnreadableCaFailsEachPassNotTheCollector) {
+  StubKubelet kubelet(/*tls=*/true);
+  kubelet.Set(200, Fixture("pods.json"));
+  KubeletSourceOptions options = Options(kubelet);
+  options.ca_file = dir_.Path("ca-not-yet-mounted.pem");
+  auto source = NewSource(options);
+  ASSERT_NE(source, nullptr);
+  kubelet_test::SeriesMap series;
+  absl::Status st = Pass(*source, &series);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_THAT(st.message(), HasSubstr("ca-not-yet-mounted.pem"));
+  ExpectDown(*source, series);
+  // The CA appears (a projected volume written late): the next pass works.
+  std::filesystem::copy_file(TlsPath("ca.pem"), options.ca_file);
+  ASSERT_TRUE(Pass(*source, &series).ok());
+  EXPECT_THAT(kubelet_test::WithPrefix(series, "kube_pod_info"), SizeIs(6));
+}
+
+TEST_F(KubeletSourceTest, MissingTokenFileSendsNoToken) {
+  StubKubelet kubelet(/*tls=*/true);
+  kubelet.Set(200, Fixture("pods.json"));
+  KubeletSourceOptions options = Options(kubelet);
+  options.token_file = dir_.Path("no-token");
+  auto source = NewSource(options);
+  ASSERT_NE(source, nullptr);
+  kubelet_test::SeriesMap series;
+  ASSERT_TRUE(Pass(*source, &series).ok());
+  ASSERT_THAT(kubelet.auth_seen(), SizeIs(1));
+  EXPECT_EQ(kubelet.auth_seen()[0], "");
+}
+
+TEST_F(KubeletSourceTest, KeepsTheLastPodIndexForTheGracePasses) {
+  StubKubelet kubelet(/*tls=*/true);
+  kubelet.Set(200, Fixture("pods.json"));
+  KubeletSourceOptions options = Options(kubelet);
+  options.pod_index_grace_passes = 2;
+  auto source = NewSource(options);
+  ASSERT_NE(source, nullptr);
+  kubelet_test::SeriesMap series;
+  ASSERT_TRUE(Pass(*source, &series).ok());
+  std::shared_ptr<const PodIndex> good = source->pods();
+  ASSERT_NE(good, nullptr);
+  kubelet.Set(503, "busy");
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FALSE(Pass(*source, &series).ok());
+    EXPECT_THAT(kubelet_test::WithPrefix(series, "kube_"), IsEmpty());
+    EXPECT_EQ(source->pods(), good) << "failed pass " << i + 1;
+  }
+  EXPECT_FALSE(Pass(*source, &series).ok());
+  EXPECT_EQ(source->pods(), nullptr);
+  // A success resets the count.
+  kubelet.Set(200, Fixture("pods.json"));
+  ASSERT_TRUE(Pass(*source, &series).ok());
+  kubelet.Set(503, "busy");
+  EXPECT_FALSE(Pass(*source, &series).ok());
+  EXPECT_NE(source->pods(), nullptr);
+}
+
+TEST_F(KubeletSourceTest, APodWithABadFieldIsSkippedNotTheList) {
+  StubKubelet kubelet(/*tls=*/true);
+  kubelet.Set(200, R"({"kind":"PodList","items":[
+      {"metadata":{"name":"good","namespace":"n","uid":"u1"},"status":{"phase":"Running"}},
+      {"metadata":{"name":"bad","namespace":"n","uid":"u2"},
+       "status":{"containerStatuses":[{"name":"c","restartCount":"seven"}]}}]})");
+  auto source = NewSource(Options(kubelet));
+  ASSERT_NE(source, nullptr);
+  kubelet_test::SeriesMap series;
+  absl::Status st = Pass(*source, &series);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_THAT(st.message(), HasSubstr("1 pods skipped"));
+  EXPECT_THAT(st.message(), HasSubstr("items[1].status.containerStatuses[0].restartCount"));
+  EXPECT_THAT(kubelet_test::WithPrefix(series, "kube_pod_info"), SizeIs(1));
+  EXPECT_THAT(series, ::testing::Contains(::testing::Pair(std::string(kUp), 1)));
+  ASSERT_NE(source->pods(), nullptr);
+  EXPECT_NE(source->pods()->FindPod("u1"), nullptr);
+  EXPECT_EQ(source->pods()->FindPod("u2"), nullptr);
 }
 
 }  // namespace
