@@ -58,7 +58,7 @@ measure_exporter "node_exporter (same collectors)" "${ne_upstream[@]}" --collect
 # Sextant: passes every 100 ms; scrape once per pass; CPU over the passes it ran.
 printf 'collector:\n  remoteWrite: []\n' >"$WORK/config.yaml"
 "$SEXTANT" collector --config="$WORK/config.yaml" --listen=127.0.0.1:0 --interval=100ms \
-  --log-level=warn >"$WORK/sextant.log" 2>&1 &
+  >"$WORK/sextant.log" 2>&1 &
 pid=$!
 PIDS+=("$pid")
 addr=""
