@@ -52,10 +52,11 @@ TEST(RootedFilesystemTest, ReadsMultiPageProcFilesWhole) {
   std::stringstream whole;
   whole << in.rdbuf();
   ASSERT_GT(whole.str().size(), 8192u) << "the test needs a multi-page file";
-  // The mappings may change a little between the two reads; the line counts stay close, and a
-  // first-page-only read would be far off.
+  // The mappings change a little between the two reads (more under sanitizers), so compare
+  // sizes loosely: a read of the first page only would have a small fraction of the lines.
   auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
-  EXPECT_NEAR(lines(*maps), lines(whole.str()), 5);
+  EXPECT_GT(lines(*maps), lines(whole.str()) * 9 / 10);
+  EXPECT_GT(maps->size(), 8192u);
   EXPECT_EQ(maps->back(), '\n');
 }
 
