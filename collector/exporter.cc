@@ -50,20 +50,19 @@ std::vector<prometheus::MetricFamily> ToPrometheusFamilies(
   return out;
 }
 
-void SnapshotCollectable::Publish(const Snapshot& snapshot) {
-  auto converted = std::make_shared<const std::vector<prometheus::MetricFamily>>(
-      ToPrometheusFamilies(snapshot.families));
-  absl::MutexLock lock(&mu_);
-  families_ = std::move(converted);
-}
-
 std::vector<prometheus::MetricFamily> SnapshotCollectable::Collect() const {
+  std::shared_ptr<const Snapshot> snapshot = latest_();
+  if (snapshot == nullptr) return {};
   std::shared_ptr<const std::vector<prometheus::MetricFamily>> families;
   {
     absl::MutexLock lock(&mu_);
+    if (converted_from_ != snapshot) {
+      families_ = std::make_shared<const std::vector<prometheus::MetricFamily>>(
+          ToPrometheusFamilies(snapshot->families));
+      converted_from_ = snapshot;
+    }
     families = families_;
   }
-  if (families == nullptr) return {};
   return *families;
 }
 

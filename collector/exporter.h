@@ -2,6 +2,7 @@
 // else built on a prometheus::Registry-style Collectable) reads the snapshot instead of /proc.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -18,16 +19,23 @@ namespace sextant::collector {
 std::vector<prometheus::MetricFamily> ToPrometheusFamilies(
     const std::vector<prom::MetricFamily>& families);
 
-// A Collectable that returns the last snapshot given to Publish (converted once per pass, so a
-// scrape is a copy, never a pass). Empty before the first. Thread-safe.
+// A Collectable over the latest snapshot: a scrape returns a copy of its conversion, made at the
+// first scrape after each pass (so passes nobody scrapes cost nothing here, and a scrape never
+// runs a pass). Empty before the first pass. Thread-safe.
 class SnapshotCollectable final : public prometheus::Collectable {
  public:
-  void Publish(const Snapshot& snapshot);
+  // `latest` returns the snapshot to serve (Collection::latest); null: nothing yet.
+  explicit SnapshotCollectable(std::function<std::shared_ptr<const Snapshot>()> latest)
+      : latest_(std::move(latest)) {}
+
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  mutable absl::Mutex mu_;
-  std::shared_ptr<const std::vector<prometheus::MetricFamily>> families_ ABSL_GUARDED_BY(mu_);
+  const std::function<std::shared_ptr<const Snapshot>()> latest_;
+  mutable absl::Mutex mu_;  // held while converting, so that concurrent scrapes convert once
+  mutable std::shared_ptr<const Snapshot> converted_from_ ABSL_GUARDED_BY(mu_);
+  mutable std::shared_ptr<const std::vector<prometheus::MetricFamily>> families_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sextant::collector

@@ -76,10 +76,10 @@ absl::StatusOr<std::unique_ptr<CollectorPipeline>> CollectorPipeline::Create(
   p->collection_ = std::make_unique<collector::Collection>(collection_options, RealClock::Get(),
                                                            std::move(sources));
 
-  p->exported_ = std::make_shared<collector::SnapshotCollectable>();
+  collector::Collection* collection = p->collection_.get();
+  p->exported_ = std::make_shared<collector::SnapshotCollectable>(
+      [collection] { return collection->latest(); });
   metrics.AddCollectable(p->exported_);
-  collector::SnapshotCollectable* exported = p->exported_.get();
-  p->collection_->AddListener([exported](const collector::Snapshot& s) { exported->Publish(s); });
 
   if (options.ship) {
     for (const RemoteWriteConfig& rw : cc.remote_write) {

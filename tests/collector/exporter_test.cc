@@ -25,9 +25,10 @@ Snapshot MakeSnapshot() {
 
 TEST(ExporterTest, ServesTheSameSeriesAsTheSnapshot) {
   Snapshot snap = MakeSnapshot();
-  SnapshotCollectable collectable;
+  std::shared_ptr<const Snapshot> latest;
+  SnapshotCollectable collectable([&] { return latest; });
   EXPECT_TRUE(collectable.Collect().empty());
-  collectable.Publish(snap);
+  latest = std::make_shared<const Snapshot>(snap);
   std::ostringstream text;
   prometheus::TextSerializer().Serialize(text, collectable.Collect());
   absl::StatusOr<std::vector<prom::MetricFamily>> parsed =
@@ -48,12 +49,15 @@ TEST(ExporterTest, ServesTheSameSeriesAsTheSnapshot) {
   }
 }
 
-TEST(ExporterTest, ScrapesSeeTheLatestPublishedPass) {
-  SnapshotCollectable collectable;
+TEST(ExporterTest, ScrapesSeeTheLatestPass) {
+  std::shared_ptr<const Snapshot> latest;
+  SnapshotCollectable collectable([&] { return latest; });
   Snapshot snap = MakeSnapshot();
-  collectable.Publish(snap);
+  latest = std::make_shared<const Snapshot>(snap);
+  EXPECT_EQ(collectable.Collect().size(), 3u);
+  EXPECT_EQ(collectable.Collect().size(), 3u);  // the same pass, from the cached conversion
   snap.families.pop_back();
-  collectable.Publish(snap);
+  latest = std::make_shared<const Snapshot>(snap);
   EXPECT_EQ(collectable.Collect().size(), 2u);
 }
 
