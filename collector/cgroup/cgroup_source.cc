@@ -175,6 +175,9 @@ class CgroupSource final : public Source {
   enum class ReadResult { kOk, kMissing, kError };
 
   absl::Status Detect();
+  static constexpr int kDetectEveryPasses = 12;  // a minute at the default 5 s interval
+  absl::Status last_detect_;                     // the last Detect()'s answer, annotated
+  int passes_since_detect_ = 0;
   std::optional<std::string> FindKubepods(const std::string& root) const;
   absl::StatusOr<std::vector<DirEntry>> ListSubdirs(absl::string_view path) const;
 
@@ -630,8 +633,16 @@ absl::Status CgroupSource::Collect(const PassContext& ctx, MetricSet& out) {
     top = ListSubdirs(absl::StrCat(layout_.walk_root, layout_.kubepods));
   }
   if (layout_.version == Version::kNone || absl::IsNotFound(top.status())) {
+    // Searching the hierarchy costs more than a pass over a small node: after a search that
+    // found no kubepods (a machine that is not a Kubernetes node), search again only every
+    // kDetectEveryPasses passes and report the last answer in between.
+    if (!last_detect_.ok() && ++passes_since_detect_ < kDetectEveryPasses) {
+      return last_detect_;
+    }
+    passes_since_detect_ = 0;
     absl::Status detected = Detect();
-    if (!detected.ok()) return Annotate(detected, "cgroup: ");
+    last_detect_ = detected.ok() ? detected : Annotate(detected, "cgroup: ");
+    if (!detected.ok()) return last_detect_;
     top = ListSubdirs(absl::StrCat(layout_.walk_root, layout_.kubepods));
   }
   if (!top.ok()) return Annotate(top.status(), "cgroup: list kubepods: ");

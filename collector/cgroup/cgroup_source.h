@@ -61,11 +61,12 @@ struct CgroupSourceOptions {
 
 // The Source named "cgroup" (see the table above). Detects v1 or v2 and finds the kubepods
 // cgroup on its first pass, remembers both, and looks again when the remembered kubepods
-// directory is gone. Pods and containers are named from ctx.pods; without it (or for unknown
-// pods) the series carry only `id`; containers the index does not know (pause/sandbox, just
-// started) carry namespace and pod but no container. Cgroups that vanish during the walk are
-// skipped silently; garbled files lose only their bad values and make Collect return
-// InvalidArgument counting them. `fs` must outlive the source.
+// directory is gone. When there is none (not a Kubernetes node, or the kubelet has not made it
+// yet), Collect returns NotFound, and the search is repeated every 12th pass. Pods and containers
+// are named from ctx.pods; without it (or for unknown pods) the series carry only `id`; containers
+// the index does not know (pause/sandbox, just started) carry namespace and pod but no container.
+// Cgroups that vanish during the walk are skipped silently; garbled files lose only their bad
+// values and make Collect return InvalidArgument counting them. `fs` must outlive the source.
 std::unique_ptr<Source> NewCgroupSource(const HostFilesystem& fs,
                                         const CgroupSourceOptions& options);
 
