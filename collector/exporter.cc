@@ -66,4 +66,19 @@ std::vector<prometheus::MetricFamily> SnapshotCollectable::Collect() const {
   return *families;
 }
 
+std::string SnapshotCollectable::RenderText() const {
+  std::shared_ptr<const Snapshot> snapshot = latest_();
+  if (snapshot == nullptr) return "";
+  std::shared_ptr<const std::string> text;
+  {
+    absl::MutexLock lock(&text_mu_);
+    if (text_from_ != snapshot) {
+      text_ = std::make_shared<const std::string>(prom::WriteTextFormat(snapshot->families));
+      text_from_ = snapshot;
+    }
+    text = text_;
+  }
+  return *text;
+}
+
 }  // namespace sextant::collector

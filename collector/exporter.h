@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -30,12 +31,20 @@ class SnapshotCollectable final : public prometheus::Collectable {
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
+  // The same families in text format 0.0.4 (prom::WriteTextFormat, which formats values as
+  // Prometheus's Go client does), rendered at the first call after each pass. For
+  // SelfMetrics::AddCollectable's `render_text`, so that a scrape is a string copy.
+  std::string RenderText() const;
+
  private:
   const std::function<std::shared_ptr<const Snapshot>()> latest_;
   mutable absl::Mutex mu_;  // held while converting, so that concurrent scrapes convert once
   mutable std::shared_ptr<const Snapshot> converted_from_ ABSL_GUARDED_BY(mu_);
   mutable std::shared_ptr<const std::vector<prometheus::MetricFamily>> families_
       ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex text_mu_;  // held while rendering, so that concurrent scrapes render once
+  mutable std::shared_ptr<const Snapshot> text_from_ ABSL_GUARDED_BY(text_mu_);
+  mutable std::shared_ptr<const std::string> text_ ABSL_GUARDED_BY(text_mu_);
 };
 
 }  // namespace sextant::collector

@@ -127,32 +127,49 @@ SelfMetrics::SelfMetrics(absl::string_view role)
       .Set(1);
 }
 
-void SelfMetrics::AddCollectable(const std::shared_ptr<prometheus::Collectable>& collectable) {
+void SelfMetrics::AddCollectable(const std::shared_ptr<prometheus::Collectable>& collectable,
+                                 std::function<std::string()> render_text) {
   absl::MutexLock lock(&mu_);
-  extra_.push_back(collectable);
+  extra_.push_back(Extra{collectable, std::move(render_text)});
+}
+
+std::vector<std::pair<std::shared_ptr<prometheus::Collectable>, std::function<std::string()>>>
+SelfMetrics::LiveExtras() const {
+  std::vector<std::pair<std::shared_ptr<prometheus::Collectable>, std::function<std::string()>>>
+      out;
+  absl::MutexLock lock(&mu_);
+  for (const Extra& e : extra_) {
+    if (auto c = e.collectable.lock()) out.emplace_back(std::move(c), e.render_text);
+  }
+  return out;
 }
 
 std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   std::vector<prometheus::MetricFamily> out = registry_->Collect();
   for (auto& f : process_->Collect()) out.push_back(std::move(f));
-  std::vector<std::shared_ptr<prometheus::Collectable>> extra;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& weak : extra_) {
-      if (auto c = weak.lock()) extra.push_back(std::move(c));
-    }
-  }
   // Collected outside the lock: a source may take its time.
-  for (const auto& c : extra) {
+  for (const auto& [c, render_text] : LiveExtras()) {
     for (auto& f : c->Collect()) out.push_back(std::move(f));
   }
   return out;
 }
 
 std::string SelfMetrics::RenderText() const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (auto& f : process_->Collect()) families.push_back(std::move(f));
+  // Holds the sources alive until their text is rendered.
+  const auto extras = LiveExtras();
+  for (const auto& [c, render_text] : extras) {
+    if (render_text) continue;
+    for (auto& f : c->Collect()) families.push_back(std::move(f));
+  }
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, Collect());
-  return out.str();
+  prometheus::TextSerializer().Serialize(out, families);
+  std::string text = out.str();
+  for (const auto& [c, render_text] : extras) {
+    if (render_text) text += render_text();
+  }
+  return text;
 }
 
 void AddAdminRoutes(HttpServer& server, const SelfMetrics& metrics, const Readiness& readiness) {

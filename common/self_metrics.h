@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,8 +30,11 @@ class SelfMetrics {
   prometheus::Registry& registry() { return *registry_; }
 
   // Adds another source of families served with these (e.g. a component's own Collectable).
-  // Held weakly: a source that is gone is skipped.
-  void AddCollectable(const std::shared_ptr<prometheus::Collectable>& collectable);
+  // Held weakly: a source that is gone is skipped. `render_text`, when given, must return the
+  // same families as collectable->Collect() in text format 0.0.4; RenderText uses it instead of
+  // serializing Collect()'s result (for big sources that keep their text rendered).
+  void AddCollectable(const std::shared_ptr<prometheus::Collectable>& collectable,
+                      std::function<std::string()> render_text = nullptr);
 
   // Every family: the registry's, the process_* ones, then the added collectables'.
   std::vector<prometheus::MetricFamily> Collect() const;
@@ -38,10 +42,18 @@ class SelfMetrics {
   std::string RenderText() const;
 
  private:
+  // The added sources that are still alive, copied out under the lock.
+  std::vector<std::pair<std::shared_ptr<prometheus::Collectable>, std::function<std::string()>>>
+  LiveExtras() const;
+
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> process_;
   mutable absl::Mutex mu_;
-  std::vector<std::weak_ptr<prometheus::Collectable>> extra_ ABSL_GUARDED_BY(mu_);
+  struct Extra {
+    std::weak_ptr<prometheus::Collectable> collectable;
+    std::function<std::string()> render_text;  // may be empty
+  };
+  std::vector<Extra> extra_ ABSL_GUARDED_BY(mu_);
 };
 
 // The process_* families read from /proc/self: process_cpu_seconds_total,

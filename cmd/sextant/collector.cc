@@ -79,7 +79,8 @@ absl::StatusOr<std::unique_ptr<CollectorPipeline>> CollectorPipeline::Create(
   collector::Collection* collection = p->collection_.get();
   p->exported_ = std::make_shared<collector::SnapshotCollectable>(
       [collection] { return collection->latest(); });
-  metrics.AddCollectable(p->exported_);
+  collector::SnapshotCollectable* exported = p->exported_.get();
+  metrics.AddCollectable(p->exported_, [exported] { return exported->RenderText(); });
 
   if (options.ship) {
     for (const RemoteWriteConfig& rw : cc.remote_write) {

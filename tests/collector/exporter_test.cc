@@ -49,6 +49,33 @@ TEST(ExporterTest, ServesTheSameSeriesAsTheSnapshot) {
   }
 }
 
+TEST(ExporterTest, RendersTheSnapshotAsTextOncePerPass) {
+  std::shared_ptr<const Snapshot> latest;
+  SnapshotCollectable collectable([&] { return latest; });
+  EXPECT_EQ(collectable.RenderText(), "");
+  latest = std::make_shared<const Snapshot>(MakeSnapshot());
+  const std::string text = collectable.RenderText();
+  EXPECT_EQ(text, prom::WriteTextFormat(latest->families));
+  EXPECT_NE(text.find("node_cpu_seconds_total{cpu=\"0\",mode=\"user\"} 1234.56\n"),
+            std::string::npos);
+  // And it is what serializing Collect() gives, series for series.
+  std::ostringstream serialized;
+  prometheus::TextSerializer().Serialize(serialized, collectable.Collect());
+  auto a = prom::ParseTextFormat(text, prom::ExpositionFormat::kText004);
+  auto b = prom::ParseTextFormat(serialized.str(), prom::ExpositionFormat::kText004);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    EXPECT_EQ((*a)[i].name, (*b)[i].name);
+    EXPECT_EQ((*a)[i].type, (*b)[i].type);
+    ASSERT_EQ((*a)[i].samples.size(), (*b)[i].samples.size());
+    for (size_t j = 0; j < (*a)[i].samples.size(); ++j) {
+      EXPECT_EQ((*a)[i].samples[j].labels, (*b)[i].samples[j].labels);
+      EXPECT_EQ((*a)[i].samples[j].value, (*b)[i].samples[j].value);
+    }
+  }
+}
+
 TEST(ExporterTest, ScrapesSeeTheLatestPass) {
   std::shared_ptr<const Snapshot> latest;
   SnapshotCollectable collectable([&] { return latest; });

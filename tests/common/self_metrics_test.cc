@@ -79,6 +79,29 @@ TEST(SelfMetricsTest, AddedCollectablesAreServedWhileAlive) {
   EXPECT_THAT(metrics.RenderText(), ::testing::Not(HasSubstr("sextant_extra")));
 }
 
+TEST(SelfMetricsTest, ACollectableWithItsOwnTextIsRenderedByIt) {
+  SelfMetrics metrics("collector");
+  auto extra = std::make_shared<prometheus::Registry>();
+  prometheus::BuildGauge().Name("sextant_extra").Help("x").Register(*extra).Add({}).Set(7);
+  int renders = 0;
+  metrics.AddCollectable(extra, [&renders] {
+    ++renders;
+    return std::string("# HELP sextant_extra x\n# TYPE sextant_extra gauge\nsextant_extra 7\n");
+  });
+  const std::string text = metrics.RenderText();
+  EXPECT_EQ(renders, 1);
+  EXPECT_THAT(text, HasSubstr("\nsextant_extra 7\n"));
+  EXPECT_EQ(text.find("# HELP sextant_extra"), text.rfind("# HELP sextant_extra"));  // once
+  EXPECT_THAT(text, HasSubstr("process_resident_memory_bytes "));
+  // Collect() still has the collectable's families.
+  bool found = false;
+  for (const auto& f : metrics.Collect()) found = found || f.name == "sextant_extra";
+  EXPECT_TRUE(found);
+  extra.reset();
+  EXPECT_THAT(metrics.RenderText(), ::testing::Not(HasSubstr("sextant_extra")));
+  EXPECT_EQ(renders, 1);
+}
+
 }  // namespace
 }  // namespace sextant
 
