@@ -70,8 +70,7 @@ void XorChunk::WriteValue(double v) {
 
 absl::Status XorChunk::Append(int64_t t, double v) {
   if (num_samples_ >= kMaxSamples) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("chunk full: ", kMaxSamples, " samples"));
+    return absl::FailedPreconditionError(absl::StrCat("chunk full: ", kMaxSamples, " samples"));
   }
   if (num_samples_ == 0) {
     WriteVarint(t);

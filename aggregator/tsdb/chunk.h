@@ -52,7 +52,7 @@ class XorChunk {
   void WriteValue(double v);
   size_t bytes_used() const { return (bit_count_ + 7) / 8; }
 
-  std::string data_;       // header + bit stream; bit_count_ counts bits after byte 0
+  std::string data_;  // header + bit stream; bit_count_ counts bits after byte 0
   uint64_t bit_count_ = 16;
   int num_samples_ = 0;
   int64_t min_t_ = 0;

@@ -82,9 +82,23 @@ TEST(XorChunkTest, EveryFloatBitPatternRoundTrips) {
 
 TEST(XorChunkTest, TimestampBucketsAndLargeGapsRoundTrip) {
   // Delta-of-deltas at each bucket's edges, both signs, and far beyond.
-  std::vector<int64_t> dods = {0,      1,       -1,       8192,     -8191,    8193,
-                               -8192,  65536,   -65535,   65537,    -65536,   524288,
-                               -524287, 524289, -524288,  int64_t{1} << 40, -(int64_t{1} << 40)};
+  std::vector<int64_t> dods = {0,
+                               1,
+                               -1,
+                               8192,
+                               -8191,
+                               8193,
+                               -8192,
+                               65536,
+                               -65535,
+                               65537,
+                               -65536,
+                               524288,
+                               -524287,
+                               524289,
+                               -524288,
+                               int64_t{1} << 40,
+                               -(int64_t{1} << 40)};
   std::vector<S> in = {{1'700'000'000'000, 1}, {1'700'000'015'000, 2}};
   int64_t delta = 15'000;
   for (int64_t dod : dods) {
@@ -93,7 +107,9 @@ TEST(XorChunkTest, TimestampBucketsAndLargeGapsRoundTrip) {
   }
   ExpectRoundTrip(in);
   // Negative and extreme timestamps, differences that overflow int64 included.
-  ExpectRoundTrip({{-5, 1}, {std::numeric_limits<int64_t>::min() / 4, 2}, {0, 3},
+  ExpectRoundTrip({{-5, 1},
+                   {std::numeric_limits<int64_t>::min() / 4, 2},
+                   {0, 3},
                    {std::numeric_limits<int64_t>::max() / 4, 4}});
   ExpectRoundTrip({{std::numeric_limits<int64_t>::max(), 1},
                    {std::numeric_limits<int64_t>::min(), 2},
@@ -110,12 +126,22 @@ TEST(XorChunkTest, RandomSeriesRoundTrip) {
     double v = 0;
     for (int i = 0; i < n; ++i) {
       switch (rng() % 6) {
-        case 0: break;                                                   // repeat
-        case 1: v += 1; break;                                           // counter
-        case 2: v = std::bit_cast<double>(rng()); break;                 // any bits at all
-        case 3: v = static_cast<double>(rng() % 1000) / 7; break;        // gauge
-        case 4: v = prom::StaleNaN(); break;
-        default: v = std::ldexp(static_cast<double>(rng() % 100), static_cast<int>(rng() % 200) - 100);
+        case 0:
+          break;  // repeat
+        case 1:
+          v += 1;
+          break;  // counter
+        case 2:
+          v = std::bit_cast<double>(rng());
+          break;  // any bits at all
+        case 3:
+          v = static_cast<double>(rng() % 1000) / 7;
+          break;  // gauge
+        case 4:
+          v = prom::StaleNaN();
+          break;
+        default:
+          v = std::ldexp(static_cast<double>(rng() % 100), static_cast<int>(rng() % 200) - 100);
       }
       t += static_cast<int64_t>(rng() % 3 == 0 ? rng() % 100'000'000 : 15'000 + rng() % 50);
       in.push_back({t, v});
@@ -145,7 +171,7 @@ TEST(XorChunkTest, RegularNodeLikeDataTakesUnderOnePointFourBytesPerSample) {
     double v = series % 2 == 0 ? 1e6 : 42;
     for (int i = 0; i < XorChunk::kTargetSamples; ++i) {
       t += 15'000 + (rng() % 10 == 0 ? static_cast<int64_t>(rng() % 5) - 2 : 0);
-      if (series % 2 == 0) v += static_cast<double>(rng() % 3);  // counter
+      if (series % 2 == 0) v += static_cast<double>(rng() % 3);                        // counter
       if (series % 2 == 1 && rng() % 4 == 0) v = 40 + static_cast<double>(rng() % 5);  // gauge
       ASSERT_TRUE(chunk.Append(t, v).ok());
     }
