@@ -104,6 +104,29 @@ Labels Labels::FromSortedUnchecked(std::vector<Label> labels) {
   return Labels(std::move(labels));
 }
 
+uint64_t Labels::HashOf(const LabelView* labels, size_t n) {
+  uint64_t h = kHashSeed;
+  for (size_t i = 0; i < n; ++i) {
+    if (labels[i].value.empty()) continue;
+    h = Mix(h, labels[i].name);
+    h = Mix(h, labels[i].value);
+  }
+  return h;
+}
+
+bool Labels::Equals(const LabelView* labels, size_t n) const {
+  size_t j = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (labels[i].value.empty()) continue;
+    if (j >= labels_.size() || labels_[j].name != labels[i].name ||
+        labels_[j].value != labels[i].value) {
+      return false;
+    }
+    ++j;
+  }
+  return j == labels_.size();
+}
+
 uint64_t Labels::ComputeHash(const std::vector<Label>& labels) {
   uint64_t h = kHashSeed;
   for (const Label& l : labels) {

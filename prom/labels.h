@@ -24,6 +24,12 @@ struct Label {
   friend auto operator<=>(const Label&, const Label&) = default;
 };
 
+// A label borrowed from someone else's bytes (a decoded request); valid while they are.
+struct LabelView {
+  absl::string_view name;
+  absl::string_view value;
+};
+
 // True for a valid label name: [a-zA-Z_][a-zA-Z0-9_]*.
 bool IsValidLabelName(absl::string_view name);
 // True for a valid metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
@@ -57,6 +63,11 @@ class Labels {
   bool Has(absl::string_view name) const;
   absl::string_view MetricName() const { return Get(kMetricNameLabel); }
   uint64_t Hash() const { return hash_; }
+  // The Hash() of the set these sorted, unique labels make (empty values skipped, as the set
+  // drops them), without building it.
+  static uint64_t HashOf(const LabelView* labels, size_t n);
+  // Whether this set equals the one those sorted, unique labels make (empty values skipped).
+  bool Equals(const LabelView* labels, size_t n) const;
 
   // A copy with `name` set to `value` (removed when `value` is empty).
   Labels With(absl::string_view name, absl::string_view value) const;

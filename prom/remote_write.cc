@@ -1,6 +1,7 @@
 #include "prom/remote_write.h"
 
 #include <algorithm>
+#include <bit>
 #include <climits>
 #include <numeric>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 #include "prom/matcher.h"
 #include "prom/remote_write.pb.h"
 #include "snappy.h"
@@ -61,6 +63,197 @@ std::string RenderSeries(const std::vector<Label>& labels) {
   return out;
 }
 
+// A reader of protobuf wire format over a byte range, with protobuf's own acceptance rules.
+class WireReader {
+ public:
+  WireReader(const char* p, const char* end) : p_(p), end_(end) {}
+  bool done() const { return p_ >= end_; }
+
+  bool ReadVarint(uint64_t* out) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      if (p_ >= end_) return false;
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      if (shift < 64) v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        *out = v;
+        return true;
+      }
+    }
+    return false;  // more than 10 bytes
+  }
+  // A field's tag; false at a malformed tag, field number 0 or an impossible wire type.
+  bool ReadTag(uint32_t* field, int* wire) {
+    uint64_t tag;
+    const char* start = p_;
+    if (!ReadVarint(&tag) || p_ - start > 5 || tag > 0xffffffffULL) return false;
+    *field = static_cast<uint32_t>(tag >> 3);
+    *wire = static_cast<int>(tag & 7);
+    return *field != 0 && *wire <= 5;
+  }
+  bool ReadFixed64(uint64_t* out) {
+    if (end_ - p_ < 8) return false;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p_[i]);
+    p_ += 8;
+    *out = v;
+    return true;
+  }
+  bool ReadBytes(absl::string_view* out) {
+    uint64_t n;
+    if (!ReadVarint(&n) || n > static_cast<uint64_t>(INT_MAX) ||
+        n > static_cast<uint64_t>(end_ - p_)) {
+      return false;
+    }
+    *out = absl::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
+  // Skips a field of `wire` type (whose tag was read), groups included.
+  bool Skip(uint32_t field, int wire, int depth) {
+    uint64_t ignored;
+    absl::string_view bytes;
+    switch (wire) {
+      case 0:
+        return ReadVarint(&ignored);
+      case 1:
+        return ReadFixed64(&ignored);
+      case 2:
+        return ReadBytes(&bytes);
+      case 5:
+        if (end_ - p_ < 4) return false;
+        p_ += 4;
+        return true;
+      case 3: {
+        if (depth > 100) return false;
+        while (true) {
+          uint32_t f;
+          int w;
+          if (!ReadTag(&f, &w)) return false;
+          if (w == 4) return f == field;
+          if (!Skip(f, w, depth + 1)) return false;
+        }
+      }
+      default:
+        return false;  // an end-group without its start
+    }
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+bool ParseLabel(absl::string_view msg, LabelView* out) {
+  WireReader r(msg.data(), msg.data() + msg.size());
+  *out = LabelView{};
+  while (!r.done()) {
+    uint32_t field;
+    int wire;
+    if (!r.ReadTag(&field, &wire)) return false;
+    if (field == 1 && wire == 2) {
+      if (!r.ReadBytes(&out->name)) return false;
+    } else if (field == 2 && wire == 2) {
+      if (!r.ReadBytes(&out->value)) return false;
+    } else if (!r.Skip(field, wire, 0)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ParseSample(absl::string_view msg, Sample* out) {
+  WireReader r(msg.data(), msg.data() + msg.size());
+  *out = Sample{};
+  while (!r.done()) {
+    uint32_t field;
+    int wire;
+    if (!r.ReadTag(&field, &wire)) return false;
+    uint64_t v;
+    if (field == 1 && wire == 1) {
+      if (!r.ReadFixed64(&v)) return false;
+      out->value = std::bit_cast<double>(v);
+    } else if (field == 2 && wire == 0) {
+      if (!r.ReadVarint(&v)) return false;
+      out->timestamp_ms = static_cast<int64_t>(v);
+    } else if (!r.Skip(field, wire, 0)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Exemplars are not kept, but protobuf's parser would refuse a malformed one, so check it.
+bool CheckExemplar(absl::string_view msg) {
+  WireReader r(msg.data(), msg.data() + msg.size());
+  while (!r.done()) {
+    uint32_t field;
+    int wire;
+    if (!r.ReadTag(&field, &wire)) return false;
+    if (field == 1 && wire == 2) {
+      absl::string_view label_msg;
+      LabelView ignored;
+      if (!r.ReadBytes(&label_msg) || !ParseLabel(label_msg, &ignored)) return false;
+    } else if (!r.Skip(field, wire, 0)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ParseSeries(absl::string_view msg, FlatWriteRequest* out) {
+  WireReader r(msg.data(), msg.data() + msg.size());
+  FlatWriteRequest::Series s;
+  s.labels_begin = static_cast<uint32_t>(out->labels.size());
+  s.samples_begin = static_cast<uint32_t>(out->samples.size());
+  while (!r.done()) {
+    uint32_t field;
+    int wire;
+    if (!r.ReadTag(&field, &wire)) return false;
+    absl::string_view sub;
+    if (field == 1 && wire == 2) {
+      if (!r.ReadBytes(&sub) || !ParseLabel(sub, &out->labels.emplace_back())) return false;
+    } else if (field == 2 && wire == 2) {
+      if (!r.ReadBytes(&sub) || !ParseSample(sub, &out->samples.emplace_back())) return false;
+    } else if (field == 3 && wire == 2) {
+      if (!r.ReadBytes(&sub) || !CheckExemplar(sub)) return false;
+    } else if (!r.Skip(field, wire, 0)) {
+      return false;
+    }
+  }
+  s.labels_end = static_cast<uint32_t>(out->labels.size());
+  s.samples_end = static_cast<uint32_t>(out->samples.size());
+  out->series.push_back(s);
+  return true;
+}
+
+bool ParseMetadata(absl::string_view msg, RemoteWriteMetadata* out) {
+  WireReader r(msg.data(), msg.data() + msg.size());
+  absl::string_view name, help, unit;
+  while (!r.done()) {
+    uint32_t field;
+    int wire;
+    if (!r.ReadTag(&field, &wire)) return false;
+    uint64_t v;
+    if (field == 1 && wire == 0) {
+      if (!r.ReadVarint(&v)) return false;
+      out->type = TypeFromProto(static_cast<int32_t>(static_cast<uint32_t>(v)));
+    } else if (field == 2 && wire == 2) {
+      if (!r.ReadBytes(&name)) return false;
+    } else if (field == 4 && wire == 2) {
+      if (!r.ReadBytes(&help)) return false;
+    } else if (field == 5 && wire == 2) {
+      if (!r.ReadBytes(&unit)) return false;
+    } else if (!r.Skip(field, wire, 0)) {
+      return false;
+    }
+  }
+  out->metric_family_name = std::string(name);
+  out->help = std::string(help);
+  out->unit = std::string(unit);
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> EncodeWriteRequest(const RemoteWriteRequest& request) {
@@ -103,8 +296,12 @@ absl::StatusOr<std::string> EncodeWriteRequest(const RemoteWriteRequest& request
   return body;
 }
 
-absl::StatusOr<RemoteWriteRequest> DecodeWriteRequest(absl::string_view body,
-                                                      size_t max_decoded_bytes) {
+absl::Status DecodeWriteRequestFlat(absl::string_view body, size_t max_decoded_bytes,
+                                    FlatWriteRequest* out) {
+  out->labels.clear();
+  out->samples.clear();
+  out->series.clear();
+  out->metadata.clear();
   size_t decoded_size = 0;
   if (!snappy::GetUncompressedLength(body.data(), body.size(), &decoded_size)) {
     return absl::InvalidArgumentError("snappy: corrupt input (bad length header)");
@@ -114,44 +311,45 @@ absl::StatusOr<RemoteWriteRequest> DecodeWriteRequest(absl::string_view body,
         absl::StrCat("decompressed body is ", decoded_size, " bytes, over the limit of ",
                      std::min<size_t>(max_decoded_bytes, INT_MAX), " bytes"));
   }
-  pb::WriteRequest req;
-  {
-    std::string raw;
-    raw.resize(decoded_size);
-    if (!snappy::RawUncompress(body.data(), body.size(), raw.data())) {
-      return absl::InvalidArgumentError("snappy: corrupt input");
-    }
-    if (!req.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) {
-      return absl::InvalidArgumentError("protobuf: body is not a valid WriteRequest");
+  out->raw.resize(decoded_size);
+  if (!snappy::RawUncompress(body.data(), body.size(), out->raw.data())) {
+    return absl::InvalidArgumentError("snappy: corrupt input");
+  }
+  const absl::Status bad = absl::InvalidArgumentError("protobuf: body is not a valid WriteRequest");
+  WireReader r(out->raw.data(), out->raw.data() + out->raw.size());
+  while (!r.done()) {
+    uint32_t field;
+    int wire;
+    if (!r.ReadTag(&field, &wire)) return bad;
+    absl::string_view sub;
+    if (field == 1 && wire == 2) {
+      if (!r.ReadBytes(&sub) || !ParseSeries(sub, out)) return bad;
+    } else if (field == 3 && wire == 2) {
+      if (!r.ReadBytes(&sub) || !ParseMetadata(sub, &out->metadata.emplace_back())) return bad;
+    } else if (!r.Skip(field, wire, 0)) {
+      return bad;
     }
   }
+  return absl::OkStatus();
+}
 
+absl::StatusOr<RemoteWriteRequest> DecodeWriteRequest(absl::string_view body,
+                                                      size_t max_decoded_bytes) {
+  FlatWriteRequest flat;
+  SEXTANT_RETURN_IF_ERROR(DecodeWriteRequestFlat(body, max_decoded_bytes, &flat));
   RemoteWriteRequest out;
-  out.series.reserve(req.timeseries_size());
-  for (pb::TimeSeries& ts : *req.mutable_timeseries()) {
+  out.series.reserve(flat.series.size());
+  for (const FlatWriteRequest::Series& s : flat.series) {
     RemoteWriteSeries& series = out.series.emplace_back();
-    series.labels.reserve(ts.labels_size());
-    for (pb::Label& l : *ts.mutable_labels()) {
-      Label& label = series.labels.emplace_back();
-      // Move the strings out; mutable_*() on an unset field would allocate an empty one.
-      if (!l.name().empty()) label.name = std::move(*l.mutable_name());
-      if (!l.value().empty()) label.value = std::move(*l.mutable_value());
+    series.labels.reserve(s.labels_end - s.labels_begin);
+    for (uint32_t i = s.labels_begin; i < s.labels_end; ++i) {
+      series.labels.push_back(
+          Label{std::string(flat.labels[i].name), std::string(flat.labels[i].value)});
     }
-    series.samples.reserve(ts.samples_size());
-    for (const pb::Sample& s : ts.samples()) {
-      series.samples.push_back(Sample{s.timestamp(), s.value()});
-    }
+    series.samples.assign(flat.samples.begin() + s.samples_begin,
+                          flat.samples.begin() + s.samples_end);
   }
-  out.metadata.reserve(req.metadata_size());
-  for (pb::MetricMetadata& m : *req.mutable_metadata()) {
-    RemoteWriteMetadata& md = out.metadata.emplace_back();
-    md.type = TypeFromProto(m.type());
-    if (!m.metric_family_name().empty()) {
-      md.metric_family_name = std::move(*m.mutable_metric_family_name());
-    }
-    if (!m.help().empty()) md.help = std::move(*m.mutable_help());
-    if (!m.unit().empty()) md.unit = std::move(*m.mutable_unit());
-  }
+  out.metadata = std::move(flat.metadata);
   return out;
 }
 
@@ -210,7 +408,7 @@ bool IsUnsupportedMediaType(const absl::Status& status) {
   return !status.ok() && status.GetPayload(kUnsupportedMediaTypeUrl).has_value();
 }
 
-absl::StatusOr<Labels> ValidateSeriesLabels(std::vector<Label> labels) {
+absl::StatusOr<Labels> ValidateSeriesLabels(std::vector<Label> labels, LabelOrder order) {
   auto invalid = [&labels](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat("series ", RenderSeries(labels), ": ", what));
   };
@@ -246,6 +444,14 @@ absl::StatusOr<Labels> ValidateSeriesLabels(std::vector<Label> labels) {
     }
   }
   if (!has_metric_name) return invalid("missing metric name (label __name__)");
+  if (!sorted && order == LabelOrder::kRequireSorted) {
+    for (size_t i = 1; i < labels.size(); ++i) {
+      if (labels[i - 1].name > labels[i].name) {
+        return invalid(absl::StrCat("label names not sorted: ", GoQuote(labels[i].name), " after ",
+                                    GoQuote(labels[i - 1].name)));
+      }
+    }
+  }
   if (!sorted) {
     std::sort(labels.begin(), labels.end(),
               [](const Label& a, const Label& b) { return a.name < b.name; });
@@ -254,6 +460,32 @@ absl::StatusOr<Labels> ValidateSeriesLabels(std::vector<Label> labels) {
       std::remove_if(labels.begin(), labels.end(), [](const Label& l) { return l.value.empty(); }),
       labels.end());
   return Labels::FromSortedUnchecked(std::move(labels));
+}
+
+absl::Status ValidateSortedSeriesLabels(const LabelView* labels, size_t n) {
+  bool ok = true;
+  bool has_metric_name = false;
+  for (size_t i = 0; i < n && ok; ++i) {
+    const LabelView& l = labels[i];
+    if (!IsValidLabelName(l.name) || !IsValidUtf8(l.value) ||
+        (i > 0 && labels[i - 1].name >= l.name)) {
+      ok = false;
+    } else if (l.name == kMetricNameLabel && !l.value.empty()) {
+      has_metric_name = IsValidMetricName(l.value);
+      ok = has_metric_name;
+    }
+  }
+  if (ok && has_metric_name) return absl::OkStatus();
+  // The slow path, for the message.
+  std::vector<Label> copy;
+  copy.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    copy.push_back(Label{std::string(labels[i].name), std::string(labels[i].value)});
+  }
+  absl::StatusOr<Labels> checked =
+      ValidateSeriesLabels(std::move(copy), LabelOrder::kRequireSorted);
+  if (!checked.ok()) return checked.status();
+  return absl::InternalError("label validation disagrees with itself");
 }
 
 }  // namespace sextant::prom

@@ -66,6 +66,30 @@ absl::StatusOr<std::string> EncodeWriteRequest(const RemoteWriteRequest& request
 absl::StatusOr<RemoteWriteRequest> DecodeWriteRequest(absl::string_view body,
                                                       size_t max_decoded_bytes);
 
+// A decoded request as views into its own decompressed bytes, for the receiver's hot path: no
+// allocation per series or label, and the vectors keep their capacity when the object is reused.
+// Series i has labels [series[i].labels_begin, labels_end) and samples [samples_begin,
+// samples_end). Not thread-safe; the views are valid until the next decode into it.
+struct FlatWriteRequest {
+  struct Series {
+    uint32_t labels_begin = 0;
+    uint32_t labels_end = 0;
+    uint32_t samples_begin = 0;
+    uint32_t samples_end = 0;
+  };
+  std::string raw;  // the decompressed protobuf
+  std::vector<LabelView> labels;
+  std::vector<Sample> samples;
+  std::vector<Series> series;
+  std::vector<RemoteWriteMetadata> metadata;
+};
+
+// DecodeWriteRequest into `out`, with the same errors and the same acceptance as protobuf's own
+// parser (unknown fields and groups skipped, a known field of another wire type treated as
+// unknown, the last occurrence of a singular field wins).
+absl::Status DecodeWriteRequestFlat(absl::string_view body, size_t max_decoded_bytes,
+                                    FlatWriteRequest* out);
+
 // Checks a request's Content-Type, Content-Encoding and X-Prometheus-Remote-Write-Version,
 // as leniently as Prometheus's receiver: an empty header means the 1.0 default; the media type
 // and encoding compare case-insensitively; Content-Type parameters other than `proto` are
@@ -86,7 +110,15 @@ bool IsUnsupportedMediaType(const absl::Status& status);
 // __name__ is present, not empty and a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*).
 // InvalidArgument otherwise, naming the series and the rule, for example
 //   series {__name__="x", 1a="b"}: invalid label name "1a"
+// With LabelOrder::kRequireSorted, labels out of order are refused as the spec says senders
+// MUST sort them ("label names not sorted: "a" after "b""); duplicates are still named as such.
 // Takes the labels by value: std::move them in to avoid copying strings.
-absl::StatusOr<Labels> ValidateSeriesLabels(std::vector<Label> labels);
+enum class LabelOrder { kAcceptUnsorted, kRequireSorted };
+absl::StatusOr<Labels> ValidateSeriesLabels(std::vector<Label> labels,
+                                            LabelOrder order = LabelOrder::kAcceptUnsorted);
+
+// ValidateSeriesLabels(labels, kRequireSorted) on views, without building the set: OK, or the
+// same InvalidArgument.
+absl::Status ValidateSortedSeriesLabels(const LabelView* labels, size_t n);
 
 }  // namespace sextant::prom

@@ -245,5 +245,19 @@ TEST(LabelsTest, IterationFollowsNameOrder) {
   EXPECT_EQ(names, "abc");
 }
 
+TEST(LabelsTest, HashOfAndEqualsOnViewsAgreeWithTheSet) {
+  const Labels set({{"__name__", "up"}, {"instance", "a:9100"}, {"job", "node"}});
+  const LabelView same[] = {
+      {"__name__", "up"}, {"empty", ""}, {"instance", "a:9100"}, {"job", "node"}};
+  EXPECT_EQ(Labels::HashOf(same, 4), set.Hash());
+  EXPECT_TRUE(set.Equals(same, 4));
+  const LabelView other[] = {{"__name__", "up"}, {"instance", "a:9100"}, {"job", "nodes"}};
+  EXPECT_NE(Labels::HashOf(other, 3), set.Hash());
+  EXPECT_FALSE(set.Equals(other, 3));
+  EXPECT_FALSE(set.Equals(same, 2));
+  EXPECT_EQ(Labels::HashOf(nullptr, 0), Labels().Hash());
+  EXPECT_TRUE(Labels().Equals(nullptr, 0));
+}
+
 }  // namespace
 }  // namespace sextant::prom

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prom/value.h"
@@ -147,6 +148,88 @@ TEST(RemoteWriteDecodeTest, ReadsHandWrittenWireBytes) {
   EXPECT_EQ(req->metadata[1].type, RemoteWriteMetadata::Type::kUnknown);
   EXPECT_EQ(req->metadata[1].metric_family_name, "h");
   EXPECT_EQ(req->metadata[1].help, "");
+}
+
+TEST(RemoteWriteDecodeTest, AcceptsWhatProtobufAcceptsAndRefusesWhatItRefuses) {
+  // Label{name:"__name__" name:"up"? no: value "x", then value "up"}: the last occurrence wins.
+  const std::string label = std::string("\x0a\x08__name__\x12\x01x\x12\x02up", 17);
+  // Unknown fields of every wire type inside a series: varint (7), fixed64 (8), fixed32 (9),
+  // a group (10, holding a varint field 1), and a known field number with the wrong wire type
+  // (labels as a varint), all skipped.
+  const std::string unknown = std::string(
+      "\x38\x05"
+      "\x41\x01\x02\x03\x04\x05\x06\x07\x08"
+      "\x4d\x01\x02\x03\x04"
+      "\x53\x08\x01\x54"
+      "\x08\x07",
+      22);
+  const std::string series = "\x0a\x11" + label + unknown;
+  const std::string request = "\x0a" + Varint(series.size()) + series;
+  FlatWriteRequest flat;
+  ASSERT_TRUE(DecodeWriteRequestFlat(SnappyLiterals(request), kLimit, &flat).ok());
+  ASSERT_EQ(flat.series.size(), 1u);
+  ASSERT_EQ(flat.series[0].labels_end - flat.series[0].labels_begin, 1u);
+  EXPECT_EQ(flat.labels[0].name, "__name__");
+  EXPECT_EQ(flat.labels[0].value, "up");
+
+  const std::vector<std::string> malformed = {
+      std::string("\x0a\x05\x0a\x03", 4),  // a length past the end
+      std::string("\x0c", 1),              // an end-group without its start
+      std::string("\x53\x08\x01", 3),      // a group that never ends
+      std::string("\x53\x08\x01\x5c", 4),  // a group ended by another field's end-group
+      std::string("\x02\x00", 2),          // field number 0
+      std::string("\x0e\x00", 2),          // wire type 6
+      std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12),  // an 11-byte varint
+      std::string("\x0a\x02\x12\x05", 4),  // a series whose sample runs past it
+  };
+  for (const std::string& raw : malformed) {
+    absl::Status s = DecodeWriteRequestFlat(SnappyLiterals(raw), kLimit, &flat);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << absl::CHexEscape(raw);
+    EXPECT_THAT(s.message(), HasSubstr("protobuf")) << absl::CHexEscape(raw);
+  }
+}
+
+TEST(RemoteWriteDecodeTest, FlatDecodeReusesItsBuffersAndAgreesWithTheOwningOne) {
+  RemoteWriteRequest in;
+  for (int i = 0; i < 50; ++i) {
+    RemoteWriteSeries s;
+    s.labels = {{"__name__", "m"}, {"i", absl::StrCat(i)}};
+    for (int j = 0; j < i % 3; ++j) s.samples.push_back({int64_t{j}, j * 0.5});
+    in.series.push_back(std::move(s));
+  }
+  auto body = EncodeWriteRequest(in);
+  ASSERT_TRUE(body.ok());
+  FlatWriteRequest flat;
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(DecodeWriteRequestFlat(*body, kLimit, &flat).ok());
+    ASSERT_EQ(flat.series.size(), 50u);
+    for (size_t i = 0; i < 50; ++i) {
+      const auto& s = flat.series[i];
+      ASSERT_EQ(s.labels_end - s.labels_begin, 2u);
+      EXPECT_EQ(flat.labels[s.labels_begin + 1].value, absl::StrCat(i));
+      EXPECT_EQ(s.samples_end - s.samples_begin, i % 3);
+    }
+  }
+}
+
+TEST(ValidateSeriesLabelsTest, ViewValidationAgreesWithTheOwningOne) {
+  const std::vector<std::vector<LabelView>> cases = {
+      {{"__name__", "up"}, {"job", "a"}},
+      {{"__name__", "up"}, {"a", ""}, {"job", "a"}},
+      {{"job", "a"}, {"__name__", "up"}},
+      {{"__name__", "up"}, {"a", "1"}, {"a", "2"}},
+      {{"__name__", "1up"}},
+      {{"__name__", ""}, {"job", "a"}},
+      {{"job", "a"}},
+      {{"__name__", "up"}, {"a-b", "c"}},
+      {{"__name__", "up"}, {"a", "\xff"}},
+  };
+  for (const auto& c : cases) {
+    std::vector<Label> owned;
+    for (const LabelView& l : c) owned.push_back({std::string(l.name), std::string(l.value)});
+    absl::Status want = ValidateSeriesLabels(owned, LabelOrder::kRequireSorted).status();
+    EXPECT_EQ(ValidateSortedSeriesLabels(c.data(), c.size()), want) << want;
+  }
 }
 
 TEST(RemoteWriteEncodeTest, WritesTheSameBytesAsTheHandWrittenOnes) {
@@ -414,6 +497,23 @@ TEST(ValidateSeriesLabelsTest, SortsLabelsSentOutOfOrder) {
   ASSERT_TRUE(ls.ok()) << ls.status();
   EXPECT_THAT(ls->labels(),
               ElementsAre(Label{"__name__", "up"}, Label{"instance", "a"}, Label{"job", "node"}));
+}
+
+TEST(ValidateSeriesLabelsTest, RequireSortedRefusesLabelsOutOfOrder) {
+  auto ls = ValidateSeriesLabels({{"job", "node"}, {"__name__", "up"}, {"instance", "a"}},
+                                 LabelOrder::kRequireSorted);
+  EXPECT_EQ(ls.status().message(),
+            "series {job=\"node\", __name__=\"up\", instance=\"a\"}: label names not sorted: "
+            "\"__name__\" after \"job\"");
+  // Duplicates are named as duplicates, sorted input passes.
+  EXPECT_THAT(
+      ValidateSeriesLabels({{"b", "1"}, {"__name__", "x"}, {"b", "2"}}, LabelOrder::kRequireSorted)
+          .status()
+          .message(),
+      ::testing::HasSubstr("duplicate label name \"b\""));
+  EXPECT_TRUE(
+      ValidateSeriesLabels({{"__name__", "up"}, {"a", ""}, {"b", "1"}}, LabelOrder::kRequireSorted)
+          .ok());
 }
 
 TEST(ValidateSeriesLabelsTest, DropsEmptyValues) {
