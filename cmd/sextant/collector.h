@@ -18,8 +18,8 @@
 namespace sextant::cmd {
 
 struct CollectorPipelineOptions {
-  // Ship each pass to collector.remoteWrite's URLs (off for --once and in `local`, whose server
-  // does not store samples yet). Default on.
+  // Ship each pass to collector.remoteWrite's URLs (off for --once; `local` points them at its
+  // own server). Default on.
   bool ship = true;
 };
 

@@ -10,6 +10,7 @@
 #include "cmd/sextant/collector.h"
 #include "cmd/sextant/flags.h"
 #include "cmd/sextant/local.h"
+#include "cmd/sextant/server.h"
 #include "cmd/sextant/version.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -79,6 +80,7 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   if (role->name == "local") return RunLocal(*config);
+  if (role->name == "server") return RunServer(*config);
   if (role->name == "collector") return RunCollector(*config, absl::GetFlag(FLAGS_once));
   std::cerr << "sextant " << role->name << ": not available yet: this build does not include the "
             << role->name << " role (try 'sextant local')\n";

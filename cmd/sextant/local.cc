@@ -2,6 +2,7 @@
 
 #include <csignal>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/build_info.h"
 #include "common/logging.h"
@@ -34,12 +35,8 @@ absl::StatusOr<std::unique_ptr<LocalRole>> LocalRole::Create(const Config& confi
                            _.Prepend("collector listener: "));
   AddAdminRoutes(*role->collector_, role->collector_metrics_, role->readiness_);
 
-  // The server does not store samples yet, so the collector serves /metrics and ships nothing.
-  CollectorPipelineOptions pipeline_opts;
-  pipeline_opts.ship = false;
-  SEXTANT_ASSIGN_OR_RETURN(
-      role->pipeline_, CollectorPipeline::Create(config, pipeline_opts, role->collector_metrics_),
-      _.Prepend("collector: "));
+  SEXTANT_ASSIGN_OR_RETURN(role->storage_, Storage::Open(config.server, role->metrics_));
+  role->storage_->Register(*role->server_);
   return role;
 }
 
@@ -51,11 +48,23 @@ absl::Status LocalRole::Start() {
     return Annotate(s, "collector listener: ");
   }
   LogInfo("listening", {{"role", "collector"}, {"addr", collector_->address()}});
-  if (!config_.collector.remote_write.empty()) {
-    LogInfo("collector remote_write off in local",
-            {{"reason", "the local server does not store samples yet"},
-             {"urls", static_cast<int64_t>(config_.collector.remote_write.size())}});
+  storage_->Start();
+  // The collector ships every pass to this process's own server.
+  Config pipeline_config = config_;
+  const int64_t queue_bytes = config_.collector.remote_write.empty()
+                                  ? int64_t{64} << 20
+                                  : config_.collector.remote_write.front().queue_bytes;
+  pipeline_config.collector.remote_write = {
+      {absl::StrCat("http://", server_->address(), "/api/v1/write"), queue_bytes}};
+  absl::StatusOr<std::unique_ptr<CollectorPipeline>> pipeline =
+      CollectorPipeline::Create(pipeline_config, CollectorPipelineOptions{}, collector_metrics_);
+  if (!pipeline.ok()) {
+    collector_->Stop();
+    server_->Stop();
+    storage_->Stop();
+    return Annotate(pipeline.status(), "collector: ");
   }
+  pipeline_ = std::move(*pipeline);
   // Ready once the collector's first pass is served as well.
   auto first_pass = std::make_shared<absl::Notification>();
   pipeline_->collection().AddListener([first_pass](const collector::Snapshot&) {
@@ -77,9 +86,10 @@ absl::Status LocalRole::Start() {
 
 void LocalRole::Stop() {
   readiness_.Set(false);
-  pipeline_->Stop();
+  if (pipeline_ != nullptr) pipeline_->Stop();
   collector_->Stop();
   server_->Stop();
+  storage_->Stop();
 }
 
 int RunLocal(const Config& config) {

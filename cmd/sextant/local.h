@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "cmd/sextant/collector.h"
+#include "cmd/sextant/server.h"
 #include "common/config.h"
 #include "common/http_server.h"
 #include "common/self_metrics.h"
@@ -23,7 +24,8 @@ class LocalRole {
   // for a kubeconfig that cannot be used.
   static absl::StatusOr<std::unique_ptr<LocalRole>> Create(const Config& config);
 
-  // Unavailable when a listener cannot bind (the message names the address).
+  // Unavailable when a listener cannot bind (the message names the address). The collector is
+  // built here, shipping to this process's own /api/v1/write (collector.remoteWrite is ignored).
   absl::Status Start();
   void Stop();
 
@@ -40,6 +42,7 @@ class LocalRole {
   // The collector listener's own registry: the collection snapshot is served there only.
   SelfMetrics collector_metrics_{"local"};
   Readiness readiness_;
+  std::unique_ptr<Storage> storage_;
   std::unique_ptr<CollectorPipeline> pipeline_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<HttpServer> collector_;

@@ -15,6 +15,17 @@ for addr in "$SERVER" "$COLLECTOR"; do
 done
 pass "health, readiness and metrics on both listeners"
 
+# The collector ships every pass to the local server, which stores it.
+stored=0
+for ((i = 0; i < 100; i++)); do
+  stored=$(curl -fsS --max-time 5 "http://$SERVER/metrics" |
+    sed -nE 's/^sextant_tsdb_head_series ([0-9.e+]+)$/\1/p')
+  [ -n "$stored" ] && [ "${stored%%.*}" -gt 0 ] 2>/dev/null && break
+  sleep 0.2
+done
+[ -n "$stored" ] && [ "${stored%%.*}" -gt 0 ] 2>/dev/null || fail "local server stored no series"
+pass "collector samples stored by the local server ($stored series)"
+
 # Requests are counted per route in the server's metrics.
 curl -fsS --max-time 5 "http://$SERVER/-/healthy" >/dev/null
 curl -fsS --max-time 5 "http://$SERVER/metrics" | grep 'sextant_http_requests_total{.*handler="/-/healthy"' >/dev/null \

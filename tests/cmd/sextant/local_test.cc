@@ -3,6 +3,7 @@
 #include "common/http_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/test_util.h"
 
 namespace sextant::cmd {
 namespace {
@@ -23,7 +24,9 @@ TEST(LoopbackIfNoHostTest, EmptyHostBecomesLoopback) {
 }
 
 TEST(LocalRoleTest, ServesHealthReadinessAndMetricsOnBothListeners) {
+  testing::TempDir dir;
   Config config;
+  config.server.data_dir = dir.path() + "/data";
   config.server.listen = "127.0.0.1:0";
   config.collector.listen = "127.0.0.1:0";
   absl::StatusOr<std::unique_ptr<LocalRole>> role = LocalRole::Create(config);
@@ -54,13 +57,16 @@ TEST(LocalRoleTest, ServesHealthReadinessAndMetricsOnBothListeners) {
 }
 
 TEST(LocalRoleTest, BusyPortFailsStartWithTheAddress) {
+  testing::TempDir dir;
   Config config;
+  config.server.data_dir = dir.path() + "/data";
   config.server.listen = "127.0.0.1:0";
   config.collector.listen = "127.0.0.1:0";
   auto first = LocalRole::Create(config);
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE((*first)->Start().ok());
   Config clash = config;
+  clash.server.data_dir = dir.path() + "/data2";
   clash.collector.listen = (*first)->server_address();
   auto second = LocalRole::Create(clash);
   ASSERT_TRUE(second.ok());

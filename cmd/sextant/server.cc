@@ -1,0 +1,111 @@
+#include "cmd/sextant/server.h"
+
+#include <csignal>
+
+#include "absl/strings/str_cat.h"
+#include "common/build_info.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+
+namespace sextant::cmd {
+
+tsdb::DbOptions DbOptionsFromConfig(const ServerConfig& config) {
+  tsdb::DbOptions o;
+  o.dir = config.data_dir;
+  o.fsync = config.wal.fsync;
+  o.fsync_interval = config.wal.fsync_interval;
+  o.retention_time = config.retention.time;
+  o.retention_bytes = config.retention.size;
+  o.max_active_series = config.limits.active_series;
+  return o;
+}
+
+absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(const ServerConfig& config,
+                                                       SelfMetrics& metrics) {
+  std::unique_ptr<Storage> s(new Storage());
+  LogInfo("opening storage", {{"dir", config.data_dir}});
+  SEXTANT_ASSIGN_OR_RETURN(s->db_, tsdb::Db::Open(DbOptionsFromConfig(config)),
+                           _.Prepend(absl::StrCat("storage ", config.data_dir, ": ")));
+  metrics.AddCollectable(s->db_->metrics());
+  api::WriteHandlerOptions write_options;
+  write_options.limits = config.limits;
+  s->write_ = std::make_unique<api::WriteHandler>(*s->db_, write_options, metrics.registry());
+  return s;
+}
+
+Storage::~Storage() { Stop(); }
+
+void Storage::Register(HttpServer& server) { write_->Register(server); }
+
+void Storage::Start() { db_->Start(); }
+
+void Storage::Stop() {
+  if (db_ != nullptr) db_->Stop();
+}
+
+absl::StatusOr<std::unique_ptr<ServerRole>> ServerRole::Create(const Config& config) {
+  std::unique_ptr<ServerRole> role(new ServerRole());
+  role->config_ = config;
+  SEXTANT_ASSIGN_OR_RETURN(role->cluster_, kube::LoadClusterConfig(config.kubernetes));
+  HttpServerOptions server_opts;
+  server_opts.listen = config.server.listen;
+  server_opts.max_body_bytes = config.server.limits.body_bytes;
+  server_opts.metrics = &role->metrics_.registry();
+  SEXTANT_ASSIGN_OR_RETURN(role->server_, HttpServer::Create(server_opts),
+                           _.Prepend("server listener: "));
+  AddAdminRoutes(*role->server_, role->metrics_, role->readiness_);
+  SEXTANT_ASSIGN_OR_RETURN(role->storage_, Storage::Open(config.server, role->metrics_));
+  role->storage_->Register(*role->server_);
+  return role;
+}
+
+absl::Status ServerRole::Start() {
+  storage_->Start();
+  SEXTANT_RETURN_IF_ERROR(server_->Start(), _.Prepend("server listener: "));
+  LogInfo("listening", {{"role", "server"}, {"addr", server_->address()}});
+  if (cluster_.has_value()) {
+    LogInfo("kubernetes cluster configured",
+            {{"source", cluster_->source}, {"server", cluster_->server}});
+  } else {
+    LogInfo("autoscaler idle",
+            {{"reason", "no cluster configured (no --kubeconfig, not in a pod)"}});
+  }
+  readiness_.Set(true);
+  LogInfo("ready", {{"role", "server"}});
+  return absl::OkStatus();
+}
+
+void ServerRole::Stop() {
+  readiness_.Set(false);
+  server_->Stop();
+  storage_->Stop();
+}
+
+int RunServer(const Config& config) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  LogInfo("starting",
+          {{"role", "server"}, {"version", SEXTANT_VERSION}, {"revision", SEXTANT_REVISION}});
+  absl::StatusOr<std::unique_ptr<ServerRole>> role = ServerRole::Create(config);
+  if (!role.ok()) {
+    LogError("cannot start", {{"role", "server"}, {"err", role.status()}});
+    return 1;
+  }
+  if (absl::Status s = (*role)->Start(); !s.ok()) {
+    LogError("cannot start", {{"role", "server"}, {"err", s}});
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  LogInfo("stopping", {{"role", "server"}, {"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  (*role)->Stop();
+  role->reset();
+  LogInfo("stopped", {{"role", "server"}});
+  return 0;
+}
+
+}  // namespace sextant::cmd

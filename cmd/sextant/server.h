@@ -1,0 +1,67 @@
+// `sextant server`: the central server. So far it stores what collectors send (remote_write into
+// the TSDB) and serves its own metrics; PromQL, the autoscaler and alerting come with later
+// issues. Also the storage piece `sextant local` shares.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "aggregator/api/write_handler.h"
+#include "aggregator/tsdb/db.h"
+#include "common/config.h"
+#include "common/http_server.h"
+#include "common/self_metrics.h"
+#include "kube/config.h"
+
+namespace sextant::cmd {
+
+// The TSDB opened from server.* settings plus its HTTP endpoints. Open() recovers the data
+// directory (WAL replay); Start() runs the WAL fsync and compaction loops. Not thread-safe: one
+// owner drives it (the Db and handlers it owns are thread-safe).
+class Storage {
+ public:
+  // Errors name the data directory (a damaged block, an unreadable WAL, no permission).
+  static absl::StatusOr<std::unique_ptr<Storage>> Open(const ServerConfig& config,
+                                                       SelfMetrics& metrics);
+  ~Storage();
+
+  // Adds POST /api/v1/write.
+  void Register(HttpServer& server);
+  void Start();
+  void Stop();
+  tsdb::Db& db() { return *db_; }
+
+ private:
+  Storage() = default;
+  std::unique_ptr<tsdb::Db> db_;
+  std::unique_ptr<api::WriteHandler> write_;
+};
+
+// The DbOptions that server.* settings (DESIGN.md 3.7) mean.
+tsdb::DbOptions DbOptionsFromConfig(const ServerConfig& config);
+
+// Owns the server role's listener and storage. Create() opens the storage; Start() binds the
+// listener and marks the role ready; Stop() stops and closes. Not thread-safe: one owner.
+class ServerRole {
+ public:
+  static absl::StatusOr<std::unique_ptr<ServerRole>> Create(const Config& config);
+  absl::Status Start();
+  void Stop();
+  std::string address() const { return server_->address(); }
+
+ private:
+  ServerRole() = default;
+  Config config_;
+  std::optional<kube::ClusterConfig> cluster_;
+  SelfMetrics metrics_{"server"};
+  Readiness readiness_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+// Runs the server role until SIGINT or SIGTERM. Returns the exit code.
+int RunServer(const Config& config);
+
+}  // namespace sextant::cmd
