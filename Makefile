@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 CMAKE_FLAGS ?=
 
-.PHONY: all bootstrap configure build run test test-unit sanitize bench fuzz format clean
+.PHONY: all bootstrap configure build run test test-unit sanitize sanitize-thread bench fuzz format clean
 
 all: build
 
@@ -41,6 +41,15 @@ sanitize: bootstrap
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS) -L unit
 
+# The storage's tests (concurrent append, query and compaction) under ThreadSanitizer.
+TSAN_DIR ?= build-tsan
+sanitize-thread: bootstrap
+	cmake -S . -B $(TSAN_DIR) -DSEXTANT_SANITIZE=thread -DSEXTANT_BUILD_BENCH=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target tsdb_tests
+	@set -e; for t in $(TSAN_DIR)/tests/aggregator_tsdb_*_test; do echo "== $$t"; \
+	  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $$t --gtest_brief=1; done
+
 # Builds and runs the benchmarks (bench/*_bench.cc).
 bench: build
 	@set -e; for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.2; done
@@ -56,4 +65,4 @@ format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(TSAN_DIR) $(FUZZ_DIR)
