@@ -201,7 +201,7 @@ bool CheckExemplar(absl::string_view msg) {
   return true;
 }
 
-bool ParseSeries(absl::string_view msg, FlatWriteRequest* out) {
+bool ParseSeries(absl::string_view msg, const FlatDecodeLimits& limits, FlatWriteRequest* out) {
   WireReader r(msg.data(), msg.data() + msg.size());
   FlatWriteRequest::Series s;
   s.labels_begin = static_cast<uint32_t>(out->labels.size());
@@ -212,7 +212,13 @@ bool ParseSeries(absl::string_view msg, FlatWriteRequest* out) {
     if (!r.ReadTag(&field, &wire)) return false;
     absl::string_view sub;
     if (field == 1 && wire == 2) {
-      if (!r.ReadBytes(&sub) || !ParseLabel(sub, &out->labels.emplace_back())) return false;
+      ++s.labels_sent;
+      if (limits.max_labels_per_series > 0 && s.labels_sent > limits.max_labels_per_series + 1) {
+        LabelView ignored;
+        if (!r.ReadBytes(&sub) || !ParseLabel(sub, &ignored)) return false;
+      } else if (!r.ReadBytes(&sub) || !ParseLabel(sub, &out->labels.emplace_back())) {
+        return false;
+      }
     } else if (field == 2 && wire == 2) {
       if (!r.ReadBytes(&sub) || !ParseSample(sub, &out->samples.emplace_back())) return false;
     } else if (field == 3 && wire == 2) {
@@ -297,7 +303,7 @@ absl::StatusOr<std::string> EncodeWriteRequest(const RemoteWriteRequest& request
 }
 
 absl::Status DecodeWriteRequestFlat(absl::string_view body, size_t max_decoded_bytes,
-                                    FlatWriteRequest* out) {
+                                    FlatWriteRequest* out, const FlatDecodeLimits& limits) {
   out->labels.clear();
   out->samples.clear();
   out->series.clear();
@@ -323,7 +329,14 @@ absl::Status DecodeWriteRequestFlat(absl::string_view body, size_t max_decoded_b
     if (!r.ReadTag(&field, &wire)) return bad;
     absl::string_view sub;
     if (field == 1 && wire == 2) {
-      if (!r.ReadBytes(&sub) || !ParseSeries(sub, out)) return bad;
+      if (limits.max_series > 0 && out->series.size() >= limits.max_series) {
+        out->labels.clear();
+        out->samples.clear();
+        out->series.clear();
+        return absl::ResourceExhaustedError(
+            absl::StrCat("more than ", limits.max_series, " series in one request"));
+      }
+      if (!r.ReadBytes(&sub) || !ParseSeries(sub, limits, out)) return bad;
     } else if (field == 3 && wire == 2) {
       if (!r.ReadBytes(&sub) || !ParseMetadata(sub, &out->metadata.emplace_back())) return bad;
     } else if (!r.Skip(field, wire, 0)) {

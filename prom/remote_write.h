@@ -76,6 +76,7 @@ struct FlatWriteRequest {
     uint32_t labels_end = 0;
     uint32_t samples_begin = 0;
     uint32_t samples_end = 0;
+    uint32_t labels_sent = 0;  // may exceed labels_end - labels_begin, see FlatDecodeLimits
   };
   std::string raw;  // the decompressed protobuf
   std::vector<LabelView> labels;
@@ -84,11 +85,20 @@ struct FlatWriteRequest {
   std::vector<RemoteWriteMetadata> metadata;
 };
 
+// Bounds on what a decode keeps, so that a small body of many tiny records cannot make it
+// allocate far more than the body. 0 = no bound.
+struct FlatDecodeLimits {
+  // More series than this: ResourceExhausted (HTTP 413), nothing kept.
+  size_t max_series = 0;
+  // A series keeps at most this many label views plus one; Series::labels_sent has the count.
+  size_t max_labels_per_series = 0;
+};
+
 // DecodeWriteRequest into `out`, with the same errors and the same acceptance as protobuf's own
 // parser (unknown fields and groups skipped, a known field of another wire type treated as
 // unknown, the last occurrence of a singular field wins).
 absl::Status DecodeWriteRequestFlat(absl::string_view body, size_t max_decoded_bytes,
-                                    FlatWriteRequest* out);
+                                    FlatWriteRequest* out, const FlatDecodeLimits& limits = {});
 
 // Checks a request's Content-Type, Content-Encoding and X-Prometheus-Remote-Write-Version,
 // as leniently as Prometheus's receiver: an empty header means the 1.0 default; the media type

@@ -1,5 +1,6 @@
 #include "aggregator/api/write_handler.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,7 +71,8 @@ WriteHandler::WriteHandler(tsdb::Db& db, const WriteHandlerOptions& options,
       rejected_out_of_order_(rejected_.Add({{"reason", "out_of_order"}})),
       rejected_duplicate_(rejected_.Add({{"reason", "duplicate_timestamp"}})),
       rejected_out_of_bounds_(rejected_.Add({{"reason", "out_of_bounds"}})),
-      rejected_other_(rejected_.Add({{"reason", "unknown_series"}})) {}
+      rejected_other_(rejected_.Add({{"reason", "unknown_series"}})),
+      rejected_future_(rejected_.Add({{"reason", "too_far_in_future"}})) {}
 
 void WriteHandler::Register(HttpServer& server) {
   server.Handle("POST", "/api/v1/write", [this](const HttpRequest& r) { return Handle(r); });
@@ -95,7 +97,28 @@ HttpResponse WriteHandler::Handle(const HttpRequest& request) {
                                  : static_cast<size_t>(1) << 31;
   // Each worker thread keeps its decode buffers from one request to the next.
   thread_local prom::FlatWriteRequest decoded;
-  if (absl::Status s = prom::DecodeWriteRequestFlat(request.body, max_decoded, &decoded); !s.ok()) {
+  // Shrinks the buffers after an unusually large request, so each worker keeps little.
+  struct Shrink {
+    ~Shrink() {
+      if (decoded.raw.capacity() > (size_t{16} << 20)) std::string().swap(decoded.raw);
+      if (decoded.labels.capacity() > (size_t{1} << 20)) {
+        std::vector<prom::LabelView>().swap(decoded.labels);
+      }
+      if (decoded.samples.capacity() > (size_t{1} << 20)) {
+        std::vector<prom::Sample>().swap(decoded.samples);
+      }
+      if (decoded.series.capacity() > (size_t{1} << 18)) {
+        std::vector<prom::FlatWriteRequest::Series>().swap(decoded.series);
+      }
+    }
+  } shrink;
+  prom::FlatDecodeLimits decode_limits;
+  decode_limits.max_series = static_cast<size_t>(std::max<int64_t>(0, limits.series_per_request));
+  decode_limits.max_labels_per_series =
+      static_cast<size_t>(std::max<int64_t>(0, limits.labels_per_series));
+  if (absl::Status s =
+          prom::DecodeWriteRequestFlat(request.body, max_decoded, &decoded, decode_limits);
+      !s.ok()) {
     const int code = absl::IsResourceExhausted(s) ? 413 : 400;
     return HttpResponse::Text(code, absl::StrCat(s.message(), "\n"));
   }
@@ -117,8 +140,9 @@ HttpResponse WriteHandler::Handle(const HttpRequest& request) {
     const size_t n_labels = s.labels_end - s.labels_begin;
     const int64_t n_samples = s.samples_end - s.samples_begin;
     received += n_samples;
-    if (limits.labels_per_series > 0 && static_cast<int64_t>(n_labels) > limits.labels_per_series) {
-      bad.Add(absl::StrCat("series ", RenderLabels(labels, n_labels), ": ", n_labels,
+    if (limits.labels_per_series > 0 &&
+        static_cast<int64_t>(s.labels_sent) > limits.labels_per_series) {
+      bad.Add(absl::StrCat("series ", RenderLabels(labels, n_labels), ": ", s.labels_sent,
                            " labels, over the limit of ", limits.labels_per_series));
       rejected_limits_.Increment(static_cast<double>(n_samples));
       refused += n_samples;
@@ -188,6 +212,7 @@ HttpResponse WriteHandler::Handle(const HttpRequest& request) {
   rejected_duplicate_.Increment(static_cast<double>(rej.duplicate_differ));
   rejected_out_of_bounds_.Increment(static_cast<double>(rej.out_of_bounds));
   rejected_other_.Increment(static_cast<double>(rej.unknown_series));
+  rejected_future_.Increment(static_cast<double>(rej.too_far_in_future));
   if (rej.total() > 0) {
     std::string what;
     if (rej.out_of_order > 0) absl::StrAppend(&what, rej.out_of_order, " out of order, ");
@@ -198,12 +223,23 @@ HttpResponse WriteHandler::Handle(const HttpRequest& request) {
     if (rej.out_of_bounds > 0) {
       absl::StrAppend(&what, rej.out_of_bounds, " too old for the head (out of bounds), ");
     }
+    if (rej.too_far_in_future > 0) {
+      absl::StrAppend(&what, rej.too_far_in_future,
+                      " too far in the future (timestamps are milliseconds), ");
+    }
     if (rej.unknown_series > 0) {
       absl::StrAppend(&what, rej.unknown_series, " for series removed meanwhile, ");
     }
     what.resize(what.size() - 2);
     bad.Add(absl::StrCat("samples rejected: ", what));
     refused += rej.total();
+  }
+  if (rej.unknown_series > 0 && rej.unknown_series == refused && over_limit.count == 0) {
+    // Only series that a head truncation removed between lookup and commit: sending the
+    // request again recreates them, so say so with a retryable code.
+    return HttpResponse::Text(503, absl::StrCat(rej.unknown_series,
+                                                " samples were for series removed while the "
+                                                "request was handled; send it again\n"));
   }
   if (over_limit.count > 0) {
     return HttpResponse::Text(

@@ -7,6 +7,8 @@
 //   415  not a remote_write 1.0 body
 //   429  the active series limit refused new series (the others are stored)
 //   500  the WAL write failed (nothing of the request is stored; the sender retries)
+//   503  only samples of series a concurrent head truncation removed were refused (the sender
+//        retries, which recreates them)
 #pragma once
 
 #include <cstdint>
@@ -53,6 +55,7 @@ class WriteHandler {
   prometheus::Counter& rejected_duplicate_;
   prometheus::Counter& rejected_out_of_bounds_;
   prometheus::Counter& rejected_other_;
+  prometheus::Counter& rejected_future_;
 };
 
 }  // namespace sextant::api

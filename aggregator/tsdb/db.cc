@@ -53,6 +53,16 @@ absl::Status RemoveDir(const std::string& path) {
   return absl::OkStatus();
 }
 
+// Deletes a block directory so that a crash part-way leaves no half block behind: renamed to
+// <dir>.tmp-for-deletion first (Open removes those), then removed.
+absl::Status RemoveBlockDir(const std::string& dir) {
+  const std::string doomed = dir + ".tmp-for-deletion";
+  std::error_code ec;
+  fs::rename(dir, doomed, ec);
+  if (ec) return absl::InternalError(absl::StrCat("rename ", dir, ": ", ec.message()));
+  return RemoveDir(doomed);
+}
+
 // Re-encodes the samples of `series` within [mint, maxt) into fresh chunks, for chunks that
 // straddle a block boundary (the head avoids them; this keeps blocks correct regardless).
 absl::StatusOr<std::vector<ChunkView>> ClipChunks(const SeriesChunks& series, int64_t mint,
@@ -128,6 +138,9 @@ class Db::Collector : public prometheus::Collectable {
           static_cast<double>(s.head_series));
     gauge("sextant_tsdb_head_chunks", "Chunks in the head (completed and open).",
           static_cast<double>(s.head_chunks));
+    gauge("sextant_tsdb_head_chunk_bytes",
+          "Encoded bytes of the head's chunks (XOR), as a block would store them.",
+          static_cast<double>(s.head_chunk_bytes));
     gauge("sextant_tsdb_head_memory_bytes",
           "Estimated memory the head holds: labels, strings, index and chunks.",
           static_cast<double>(s.head_memory_bytes));
@@ -149,6 +162,8 @@ class Db::Collector : public prometheus::Collectable {
              {{"reason", "out_of_bounds"}});
     AddValue(out.back(), static_cast<double>(db_.rejected_unknown_series_.load()),
              {{"reason", "unknown_series"}});
+    AddValue(out.back(), static_cast<double>(db_.rejected_future_.load()),
+             {{"reason", "too_far_in_future"}});
     gauge("sextant_tsdb_blocks", "Blocks on disk.", static_cast<double>(s.blocks));
     gauge("sextant_tsdb_blocks_bytes", "Bytes of the blocks on disk.",
           static_cast<double>(s.blocks_bytes));
@@ -292,7 +307,7 @@ absl::Status Db::OpenBlocks() {
     if (replaced) {
       LogInfo("removing block replaced by a compaction", {{"block", b->dir()}});
       const std::string dir = b->dir();
-      SEXTANT_RETURN_IF_ERROR(RemoveDir(dir));
+      SEXTANT_RETURN_IF_ERROR(RemoveBlockDir(dir));
       continue;
     }
     kept.push_back(b);
@@ -318,17 +333,24 @@ absl::Status Db::ReplayWal() {
   std::error_code ec;
   if (!fs::exists(wal_dir, ec)) return absl::OkStatus();
   const absl::Time start = absl::Now();
-  absl::flat_hash_map<SeriesRef, SeriesRef> ref_map;  // WAL ref -> head ref, where they differ
+  absl::flat_hash_map<SeriesRef, SeriesRef>& ref_map = replay_ref_map_;
+  int64_t n_bad_records = 0;
   std::vector<RefSeries> series;
   std::vector<RefSample> samples;
   std::vector<RefMetadata> metadata;
   int64_t n_series = 0, n_samples = 0, n_unknown = 0, n_skipped = 0;
+  // A record whose CRC is right but which does not decode (a bug, not a torn write) is skipped
+  // and counted rather than stopping the start.
+  auto skip = [&](const absl::Status& s) {
+    if (n_bad_records++ == 0) LogWarn("skipping undecodable WAL record", {{"err", s}});
+    return absl::OkStatus();
+  };
   auto on_record = [&](absl::string_view rec) -> absl::Status {
     absl::StatusOr<RecordType> type = PeekRecordType(rec);
-    if (!type.ok()) return type.status();
+    if (!type.ok()) return skip(type.status());
     switch (*type) {
       case RecordType::kSeries: {
-        SEXTANT_RETURN_IF_ERROR(DecodeSeries(rec, &series));
+        if (absl::Status s = DecodeSeries(rec, &series); !s.ok()) return skip(s);
         for (RefSeries& s : series) {
           const SeriesRef got = head_.CreateWithRef(s.ref, s.labels);
           if (got != s.ref) ref_map[s.ref] = got;
@@ -337,7 +359,7 @@ absl::Status Db::ReplayWal() {
         break;
       }
       case RecordType::kSamples: {
-        SEXTANT_RETURN_IF_ERROR(DecodeSamples(rec, &samples));
+        if (absl::Status s = DecodeSamples(rec, &samples); !s.ok()) return skip(s);
         for (const RefSample& s : samples) {
           SeriesRef ref = s.ref;
           if (!ref_map.empty()) {
@@ -359,7 +381,7 @@ absl::Status Db::ReplayWal() {
         break;
       }
       case RecordType::kMetadata: {
-        SEXTANT_RETURN_IF_ERROR(DecodeMetadata(rec, &metadata));
+        if (absl::Status s = DecodeMetadata(rec, &metadata); !s.ok()) return skip(s);
         absl::MutexLock l(&metadata_mu_);
         for (RefMetadata& m : metadata) {
           metadata_[m.metric_family_name] = {m.type, std::move(m.help), std::move(m.unit)};
@@ -388,9 +410,19 @@ absl::Status Db::ReplayWal() {
   if (!segments.empty()) {
     const int first = segments.front();
     const int last = segments.back();
-    for (int seg : segments) {
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const int seg = segments[i];
       WalCorruption corruption;
-      absl::Status s = ReadWal(wal_dir, seg, seg, on_record, &corruption);
+      absl::Status s;
+      if (i > 0 && seg != segments[i - 1] + 1) {
+        // A segment is missing: what follows cannot be trusted to be complete.
+        corruption.segment = seg;
+        corruption.offset = 0;
+        corruption.reason = absl::StrCat("segment ", segments[i - 1] + 1, " is missing");
+        s = absl::DataLossError(corruption.reason);
+      } else {
+        s = ReadWal(wal_dir, seg, seg, on_record, &corruption);
+      }
       LogInfo("WAL segment replayed", {{"segment", seg},
                                        {"first", first},
                                        {"last", last},
@@ -407,6 +439,7 @@ absl::Status Db::ReplayWal() {
     }
   }
   LogInfo("WAL replay done", {{"series", n_series},
+                              {"undecodable_records", n_bad_records},
                               {"samples", n_samples},
                               {"skipped_samples", n_skipped},
                               {"unknown_series_samples", n_unknown},
@@ -417,13 +450,7 @@ absl::Status Db::ReplayWal() {
 
 absl::StatusOr<SeriesRef> Db::GetOrCreate(const prom::Labels& labels) {
   bool created = false;
-  SEXTANT_ASSIGN_OR_RETURN(SeriesRef ref, head_.GetOrCreate(labels, &created));
-  if (created) {
-    absl::MutexLock l(&unlogged_mu_);
-    unlogged_.insert(ref);
-    any_unlogged_.store(true, std::memory_order_release);
-  }
-  return ref;
+  return head_.GetOrCreate(labels, &created);
 }
 
 absl::StatusOr<SeriesRef> Db::GetOrCreate(const prom::LabelView* labels, size_t n) {
@@ -441,35 +468,37 @@ absl::StatusOr<SeriesRef> Db::GetOrCreate(const prom::LabelView* labels, size_t 
 absl::StatusOr<CommitResult> Db::Commit(std::vector<PendingSample>& samples,
                                         std::vector<RefMetadata>& metadata) {
   CommitResult result;
+  // Far-future samples would move the head's window for every series (and overflow time
+  // arithmetic near the int64 limits): refuse them up front.
+  const int64_t max_valid = ToMs(clock_->Now()) + options_.max_future_ms;
   absl::MutexLock commit_lock(&commit_mu_);
   // As Prometheus's appender: nothing older than half a block range before the newest sample,
   // nor older than what is being or has been cut into blocks, so a block once cut is final.
-  int64_t min_valid = min_valid_ms_;
+  int64_t min_valid = std::max(min_valid_ms_, kMinTime / 2);
   const int64_t head_max = head_.MaxTime();
   const int64_t half_range = options_.block_range_ms / 2;
   if (head_max != kMinTime && head_max > kMinTime + half_range) {
     min_valid = std::max(min_valid, head_max - half_range);
   }
-  if (min_valid != kMinTime) {
+  {
     const size_t before = samples.size();
     samples.erase(std::remove_if(samples.begin(), samples.end(),
                                  [min_valid](const PendingSample& s) { return s.t < min_valid; }),
                   samples.end());
     result.rejected.out_of_bounds += static_cast<int64_t>(before - samples.size());
+    const size_t before_future = samples.size();
+    samples.erase(std::remove_if(samples.begin(), samples.end(),
+                                 [max_valid](const PendingSample& s) { return s.t > max_valid; }),
+                  samples.end());
+    result.rejected.too_far_in_future += static_cast<int64_t>(before_future - samples.size());
   }
-  head_.Validate(samples, &result.rejected);
+  std::vector<SeriesRef> unlogged;
+  head_.Validate(samples, &result.rejected, &unlogged);
 
   std::vector<RefSeries> new_series;
-  if (any_unlogged_.load(std::memory_order_acquire)) {
-    absl::MutexLock l(&unlogged_mu_);
-    for (const PendingSample& s : samples) {
-      auto it = unlogged_.find(s.ref);
-      if (it == unlogged_.end()) continue;
-      unlogged_.erase(it);
-      absl::StatusOr<prom::Labels> labels = head_.SeriesLabels(s.ref);
-      if (labels.ok()) new_series.push_back({s.ref, std::move(*labels)});
-    }
-    any_unlogged_.store(!unlogged_.empty(), std::memory_order_release);
+  for (SeriesRef ref : unlogged) {
+    absl::StatusOr<prom::Labels> labels = head_.SeriesLabels(ref);
+    if (labels.ok()) new_series.push_back({ref, std::move(*labels)});
   }
   std::vector<RefMetadata> changed;
   if (!metadata.empty()) {
@@ -520,6 +549,7 @@ absl::StatusOr<CommitResult> Db::Commit(std::vector<PendingSample>& samples,
   rejected_duplicate_ += result.rejected.duplicate_differ;
   rejected_out_of_bounds_ += result.rejected.out_of_bounds;
   rejected_unknown_series_ += result.rejected.unknown_series;
+  rejected_future_ += result.rejected.too_far_in_future;
   return result;
 }
 
@@ -632,7 +662,11 @@ absl::Status Db::CutBlock(int64_t mint, int64_t maxt) {
                                     {"samples", samples},
                                     {"duration", absl::Now() - start}});
   }
-  head_.Truncate(maxt);
+  {
+    // Under the commit lock, so no commit sits between Validate and Apply while series go.
+    absl::MutexLock commit_lock(&commit_mu_);
+    head_.Truncate(maxt);
+  }
   ++head_truncations_;
   return CheckpointWal(maxt);
 }
@@ -652,10 +686,14 @@ absl::Status Db::CheckpointWal(int64_t mint) {
         switch (*type) {
           case RecordType::kSeries: {
             if (!DecodeSeries(rec, &series).ok()) return;
-            series.erase(
-                std::remove_if(series.begin(), series.end(),
-                               [this](const RefSeries& r) { return !head_.HasSeries(r.ref); }),
-                series.end());
+            // Drop series the head no longer has, and replayed duplicates (their samples are
+            // rewritten to the ref the head kept).
+            series.erase(std::remove_if(series.begin(), series.end(),
+                                        [this](const RefSeries& r) {
+                                          return replay_ref_map_.contains(r.ref) ||
+                                                 !head_.HasSeries(r.ref);
+                                        }),
+                         series.end());
             if (series.empty()) return;
             kept_series += static_cast<int64_t>(series.size());
             keep->emplace_back();
@@ -664,8 +702,15 @@ absl::Status Db::CheckpointWal(int64_t mint) {
           }
           case RecordType::kSamples: {
             if (!DecodeSamples(rec, &samples).ok()) return;
+            for (RefSample& r : samples) {
+              if (auto it = replay_ref_map_.find(r.ref); it != replay_ref_map_.end()) {
+                r.ref = it->second;
+              }
+            }
             samples.erase(std::remove_if(samples.begin(), samples.end(),
-                                         [mint](const RefSample& r) { return r.t < mint; }),
+                                         [this, mint](const RefSample& r) {
+                                           return r.t < mint || !head_.HasSeries(r.ref);
+                                         }),
                           samples.end());
             if (samples.empty()) return;
             kept_samples += static_cast<int64_t>(samples.size());
@@ -680,6 +725,7 @@ absl::Status Db::CheckpointWal(int64_t mint) {
       });
   if (!s.ok()) return Annotate(s, "WAL checkpoint: ");
   SEXTANT_RETURN_IF_ERROR(wal_->DeleteSegmentsBefore(next));
+  replay_ref_map_.clear();  // the records it translated are all in the checkpoint now
   ++checkpoints_;
   LogInfo("WAL checkpoint written", {{"through_segment", through},
                                      {"series", kept_series},
@@ -734,7 +780,7 @@ absl::Status Db::MergeBlocks() {
                                  {"max_time_ms", meta.max_time},
                                  {"series", meta.num_series},
                                  {"duration", absl::Now() - start}});
-    for (const std::string& d : removed) SEXTANT_RETURN_IF_ERROR(RemoveDir(d));
+    for (const std::string& d : removed) SEXTANT_RETURN_IF_ERROR(RemoveBlockDir(d));
   }
 }
 
@@ -767,7 +813,7 @@ absl::Status Db::ApplyRetention() {
   }
   SetBlocks(std::move(next));
   for (const std::string& d : removed) {
-    SEXTANT_RETURN_IF_ERROR(RemoveDir(d));
+    SEXTANT_RETURN_IF_ERROR(RemoveBlockDir(d));
     ++retention_deleted_;
   }
   return absl::OkStatus();
@@ -775,12 +821,14 @@ absl::Status Db::ApplyRetention() {
 
 absl::Status Db::CutHeadBefore(int64_t maxt) {
   absl::MutexLock l(&compact_mu_);
+  const int64_t range = options_.block_range_ms;
+  if (maxt < kMinTime / 2 + range) return absl::OkStatus();
   while (head_.NumSeries() > 0) {
     const int64_t hmin = head_.MinTime();
-    if (hmin == kMaxTime || hmin >= maxt) break;
-    const int64_t mint = FloorDiv(hmin, options_.block_range_ms) * options_.block_range_ms;
-    const int64_t end = std::min(mint + options_.block_range_ms, maxt);
-    SEXTANT_RETURN_IF_ERROR(CutBlock(mint, end));
+    if (hmin == kMaxTime) break;
+    const int64_t mint = FloorDiv(hmin, range) * range;
+    if (mint > maxt - range) break;  // whole ranges only
+    SEXTANT_RETURN_IF_ERROR(CutBlock(mint, mint + range));
   }
   return absl::OkStatus();
 }
@@ -804,6 +852,7 @@ DbStats Db::Stats() const {
   s.head_series = head_.NumSeries();
   s.head_chunks = head_.NumChunks();
   s.head_memory_bytes = head_.MemoryBytes();
+  s.head_chunk_bytes = head_.ChunkBytes();
   s.head_min_time = head_.MinTime();
   s.head_max_time = head_.MaxTime();
   std::shared_ptr<const BlockList> list = blocks();

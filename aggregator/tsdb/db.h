@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -53,6 +53,10 @@ struct DbOptions {
   int64_t max_active_series = 0;
   // WAL segment size. Default 128 MiB.
   int64_t wal_segment_bytes = int64_t{128} << 20;
+  // Samples more than this far past the clock's now are refused (a sender writing seconds or
+  // nanoseconds for milliseconds would otherwise push every other series out of the head's
+  // window). Default 10 min.
+  int64_t max_future_ms = 10 * 60 * 1000;
   // How often the background thread tries compaction and retention. Default 1 min.
   absl::Duration compaction_interval = absl::Minutes(1);
   // Time source for the background loops and block ULIDs. Default RealClock.
@@ -70,6 +74,7 @@ struct DbStats {
   int64_t head_series = 0;
   int64_t head_chunks = 0;
   int64_t head_memory_bytes = 0;
+  int64_t head_chunk_bytes = 0;
   int64_t head_min_time = 0;
   int64_t head_max_time = 0;
   int64_t blocks = 0;
@@ -149,7 +154,8 @@ class Db {
   // a block when the head spans more than 1.5 block ranges (then truncates the head and
   // checkpoints the WAL), compacts blocks, applies retention.
   absl::Status CompactOnce();
-  // Cuts everything in the head older than `maxt` into blocks now (tests, shutdown tooling).
+  // Cuts every whole block range of the head that ends at or before `maxt` into blocks now
+  // (tests, tooling).
   absl::Status CutHeadBefore(int64_t maxt);
   absl::Status SyncWal();
 
@@ -191,13 +197,11 @@ class Db {
   absl::Mutex commit_mu_;
   // Commits refuse samples older than this (ms): the range already cut into blocks.
   int64_t min_valid_ms_ ABSL_GUARDED_BY(commit_mu_) = kMinTime;
-  // Series created but not yet written to the WAL; the first commit that uses one logs it.
-  absl::Mutex unlogged_mu_;
-  absl::flat_hash_set<SeriesRef> unlogged_ ABSL_GUARDED_BY(unlogged_mu_);
-  std::atomic<bool> any_unlogged_{false};
-
   // Serializes CompactOnce / CutHeadBefore.
   absl::Mutex compact_mu_;
+  // WAL ref -> head ref for series records replayed twice (a series re-created under a new ref
+  // before a crash); checkpoints rewrite the old refs' samples, then it is cleared.
+  absl::flat_hash_map<SeriesRef, SeriesRef> replay_ref_map_ ABSL_GUARDED_BY(compact_mu_);
   mutable absl::Mutex blocks_mu_;
   std::shared_ptr<const BlockList> blocks_ ABSL_GUARDED_BY(blocks_mu_);
 
@@ -210,6 +214,7 @@ class Db {
   std::atomic<int64_t> rejected_duplicate_{0};
   std::atomic<int64_t> rejected_out_of_bounds_{0};
   std::atomic<int64_t> rejected_unknown_series_{0};
+  std::atomic<int64_t> rejected_future_{0};
   std::atomic<int64_t> wal_corruptions_{0};
   std::atomic<int64_t> wal_write_failures_{0};
   std::atomic<int64_t> head_truncations_{0};

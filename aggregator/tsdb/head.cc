@@ -166,6 +166,9 @@ struct MemSeries {
   XorChunk open;           // empty only while the series has no samples
   uint64_t last_bits = 0;  // bits of the newest value
   bool had_samples = false;
+  // Whether the series' record is in the WAL; set by the commit that first logs it (commits are
+  // serialized, readers hold the stripe lock shared, hence atomic).
+  mutable std::atomic<bool> logged{false};
 
   bool Empty() const { return sealed.empty() && open.num_samples() == 0; }
 };
@@ -203,15 +206,20 @@ struct Head::Impl {
     return it == s.by_ref.end() ? nullptr : it->second.get();
   }
 
+  // A label string of a series the caller has locked (its stripe): no index lock needed, see
+  // HeadSymbols::Get.
+  absl::string_view LiveSymbol(uint32_t id) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return symbols.Get(id);
+  }
+
   // Labels: prom::Labels, or a container of prom::LabelView without empty values.
   template <typename Labels>
   bool SameLabels(const MemSeries& m, const Labels& labels) const {
     if (m.num_labels != labels.size()) return false;
-    absl::ReaderMutexLock l(&index_mu);
     size_t i = 0;
     for (const auto& label : labels) {
-      if (symbols.Get(m.label_ids[2 * i]) != label.name ||
-          symbols.Get(m.label_ids[2 * i + 1]) != label.value) {
+      if (LiveSymbol(m.label_ids[2 * i]) != label.name ||
+          LiveSymbol(m.label_ids[2 * i + 1]) != label.value) {
         return false;
       }
       ++i;
@@ -270,7 +278,7 @@ struct Head::Impl {
   }
 
   // Creates and indexes a series under a ref not in use.
-  void Insert(SeriesRef ref, uint64_t hash, const prom::Labels& labels)
+  void Insert(SeriesRef ref, uint64_t hash, const prom::Labels& labels, bool logged = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(create_mu) {
     const uint32_t n = static_cast<uint32_t>(labels.size());
     auto ids = std::make_unique<uint32_t[]>(2 * n);
@@ -285,6 +293,7 @@ struct Head::Impl {
     }
     auto series =
         std::make_unique<MemSeries>(ref, std::move(ids), n, gen.load(std::memory_order_relaxed));
+    series->logged.store(logged, std::memory_order_relaxed);
     MemSeries* m = series.get();
     {
       // By ref first: whoever finds the series by its labels finds its ref usable.
@@ -390,11 +399,12 @@ SeriesRef Head::CreateWithRef(SeriesRef ref, const prom::Labels& labels) {
   if (SeriesRef existing = impl_->Lookup(hash, labels); existing != 0) return existing;
   if (ref == 0 || impl_->RefInUse(ref)) ref = impl_->next_ref;  // a corrupt log; stay unique
   impl_->next_ref = std::max(impl_->next_ref, ref + 1);
-  impl_->Insert(ref, hash, labels);
+  impl_->Insert(ref, hash, labels, /*logged=*/true);
   return ref;
 }
 
-void Head::Validate(std::vector<PendingSample>& batch, RejectCounts* rejected) const {
+void Head::Validate(std::vector<PendingSample>& batch, RejectCounts* rejected,
+                    std::vector<SeriesRef>* unlogged) const {
   struct Newest {
     bool exists = false;
     bool has = false;
@@ -411,6 +421,10 @@ void Head::Validate(std::vector<PendingSample>& batch, RejectCounts* rejected) c
       const Stripe& stripe = impl_->ByRef(s.ref);
       absl::ReaderMutexLock l(&stripe.mu);
       if (const MemSeries* m = Impl::FindRef(stripe, s.ref); m != nullptr) {
+        if (unlogged != nullptr && !m->logged.load(std::memory_order_relaxed)) {
+          m->logged.store(true, std::memory_order_relaxed);
+          unlogged->push_back(s.ref);
+        }
         n.exists = true;
         n.has = m->open.num_samples() > 0;
         n.t = m->open.max_time();
@@ -629,6 +643,22 @@ int64_t Head::MaxTime() const { return impl_->max_time.load(std::memory_order_re
 int64_t Head::MinValidTime() const { return impl_->min_valid_time.load(std::memory_order_relaxed); }
 int64_t Head::NumSeries() const { return impl_->num_series.load(std::memory_order_relaxed); }
 int64_t Head::NumChunks() const { return impl_->num_chunks.load(std::memory_order_relaxed); }
+
+int64_t Head::ChunkBytes() const {
+  int64_t bytes = 0;
+  for (size_t i = 0; i < kStripes; ++i) {
+    const Stripe& s = impl_->stripes[i];
+    absl::ReaderMutexLock l(&s.mu);
+    for (const auto& [ref, series] : s.by_ref) {
+      const MemSeries& m = *series;
+      for (uint32_t c = 0; c < m.sealed.size(); ++c) {
+        bytes += static_cast<int64_t>(m.sealed.bytes(c).size());
+      }
+      if (m.open.num_samples() > 0) bytes += static_cast<int64_t>(m.open.bytes().size());
+    }
+  }
+  return bytes;
+}
 
 int64_t Head::MemoryBytes() const {
   int64_t bytes = static_cast<int64_t>(sizeof(Impl) + kStripes * sizeof(Stripe));

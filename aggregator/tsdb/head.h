@@ -50,7 +50,10 @@ struct RejectCounts {
   int64_t duplicate_differ = 0;
   int64_t out_of_bounds = 0;
   int64_t unknown_series = 0;
-  int64_t total() const { return out_of_order + duplicate_differ + out_of_bounds + unknown_series; }
+  int64_t too_far_in_future = 0;  // counted by the DB, past its clock's now plus a grace
+  int64_t total() const {
+    return out_of_order + duplicate_differ + out_of_bounds + unknown_series + too_far_in_future;
+  }
 };
 
 // The in-memory series and chunks. Owned by the DB. Appends and queries run concurrently without
@@ -81,7 +84,11 @@ class Head {
   // and removes (in place, order kept) the samples that cannot be appended, counting the reasons
   // in `rejected` (kDuplicate samples are removed but not counted). After this, Apply(batch)
   // appends everything left.
-  void Validate(std::vector<PendingSample>& batch, RejectCounts* rejected) const;
+  // With `unlogged`, also lists (once per series, ever) the refs in the batch whose series record
+  // is not in the WAL yet (created by GetOrCreate, not CreateWithRef), marking them logged: the
+  // caller must write their records before the samples.
+  void Validate(std::vector<PendingSample>& batch, RejectCounts* rejected,
+                std::vector<SeriesRef>* unlogged = nullptr) const;
   // Appends validated samples to their series' open chunks, cutting a new chunk at
   // XorChunk::kTargetSamples samples or at a chunk_range_ms boundary.
   void Apply(const std::vector<PendingSample>& batch);
@@ -113,6 +120,8 @@ class Head {
   int64_t MinValidTime() const;
   int64_t NumSeries() const;
   int64_t NumChunks() const;
+  // Encoded bytes of the head's chunks (completed and open), as a block would store them.
+  int64_t ChunkBytes() const;
   // Bytes of memory the head holds (labels, strings, index, chunks), estimated.
   int64_t MemoryBytes() const;
 

@@ -1,8 +1,10 @@
 #include "aggregator/tsdb/postings.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/container/flat_hash_set.h"
+#include "common/logging.h"
 
 namespace sextant::tsdb {
 namespace {
@@ -64,7 +66,7 @@ bool IsRegexMeta(char c) {
 uint32_t HeadSymbols::Intern(absl::string_view s) {
   auto it = by_string_.find(s);
   if (it != by_string_.end()) {
-    ++entries_[it->second].refs;
+    ++At(it->second).refs;
     return it->second;
   }
   uint32_t id;
@@ -72,10 +74,17 @@ uint32_t HeadSymbols::Intern(absl::string_view s) {
     id = free_.back();
     free_.pop_back();
   } else {
-    id = static_cast<uint32_t>(entries_.size());
-    entries_.emplace_back();
+    if (next_id_ >= kMaxBlocks * kBlockSize) {
+      LogError("label string table full", {{"strings", static_cast<int64_t>(next_id_)}});
+      std::abort();
+    }
+    id = next_id_++;
+    if ((id >> kBlockBits) == owned_.size()) {
+      owned_.push_back(std::make_unique<Entry[]>(kBlockSize));
+      blocks_[id >> kBlockBits].store(owned_.back().get(), std::memory_order_release);
+    }
   }
-  Entry& e = entries_[id];
+  Entry& e = At(id);
   e.s.assign(s.data(), s.size());
   e.refs = 1;
   by_string_.emplace(absl::string_view(e.s), id);
@@ -83,7 +92,7 @@ uint32_t HeadSymbols::Intern(absl::string_view s) {
 }
 
 void HeadSymbols::Release(uint32_t id) {
-  Entry& e = entries_[id];
+  Entry& e = At(id);
   if (--e.refs > 0) return;
   by_string_.erase(absl::string_view(e.s));
   std::string().swap(e.s);  // free the heap buffer of a long string
@@ -96,9 +105,11 @@ int64_t HeadSymbols::Find(absl::string_view s) const {
 }
 
 int64_t HeadSymbols::MemoryBytes() const {
-  int64_t bytes = static_cast<int64_t>(entries_.size() * sizeof(Entry)) + MapBytes(by_string_) +
-                  VectorBytes(free_);
-  for (const Entry& e : entries_) {
+  int64_t bytes = static_cast<int64_t>(owned_.size() * kBlockSize * sizeof(Entry)) +
+                  static_cast<int64_t>(kMaxBlocks * sizeof(std::atomic<Entry*>)) +
+                  MapBytes(by_string_) + VectorBytes(free_);
+  for (uint32_t id = 0; id < next_id_; ++id) {
+    const Entry& e = At(id);
     if (e.s.capacity() > 15) bytes += static_cast<int64_t>(e.s.capacity() + 1) + kMallocOverhead;
   }
   return bytes;

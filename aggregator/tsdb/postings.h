@@ -2,6 +2,7 @@
 // series carrying it, evaluated against matchers as Prometheus's PostingsForMatchers does.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -24,8 +25,9 @@ class HeadSymbols {
   void Release(uint32_t id);
   // The id of `s` when interned, else -1.
   int64_t Find(absl::string_view s) const;
-  // The string of a live id.
-  absl::string_view Get(uint32_t id) const { return entries_[id].s; }
+  // The string of a live id. Needs no lock for an id that a series the caller has locked
+  // holds: entries never move (fixed blocks) and an id is reused only after its last holder.
+  absl::string_view Get(uint32_t id) const { return At(id).s; }
   size_t size() const { return by_string_.size(); }
   // Bytes held, estimated (strings, entries, map slots).
   int64_t MemoryBytes() const;
@@ -35,9 +37,21 @@ class HeadSymbols {
     std::string s;
     uint32_t refs = 0;
   };
-  std::deque<Entry> entries_;  // by id; a deque so that strings (and views of them) never move
+  static constexpr uint32_t kBlockBits = 12;
+  static constexpr uint32_t kBlockSize = uint32_t{1} << kBlockBits;
+  static constexpr uint32_t kMaxBlocks = uint32_t{1} << 16;  // 268M ids
+
+  Entry& At(uint32_t id) const {
+    return blocks_[id >> kBlockBits].load(std::memory_order_acquire)[id & (kBlockSize - 1)];
+  }
+
+  // Entries by id in fixed blocks of kBlockSize, published through `blocks_` so that readers
+  // need no lock; `owned_` keeps them.
+  std::unique_ptr<std::atomic<Entry*>[]> blocks_ { new std::atomic<Entry*>[ kMaxBlocks ]() };
+  std::vector<std::unique_ptr<Entry[]>> owned_;
+  uint32_t next_id_ = 0;
   std::vector<uint32_t> free_;
-  absl::flat_hash_map<absl::string_view, uint32_t> by_string_;  // views into entries_
+  absl::flat_hash_map<absl::string_view, uint32_t> by_string_;  // views into the entries
 };
 
 // Postings: label name id -> label value id -> sorted refs, plus the sorted refs of all series.

@@ -8,7 +8,51 @@
 namespace sextant::tsdb {
 
 SampleIterator::SampleIterator(const SeriesChunks& series, int64_t mint, int64_t maxt)
-    : series_(series), mint_(mint), maxt_(maxt) {}
+    : series_(series), mint_(mint), maxt_(maxt) {
+  int64_t last_max = kMinTime;
+  bool any = false;
+  for (const ChunkView& c : series_.chunks) {
+    if (c.max_time < mint_ || c.min_time > maxt_) continue;
+    if (any && c.min_time <= last_max) {
+      merged_ = true;
+      break;
+    }
+    last_max = std::max(last_max, c.max_time);
+    any = true;
+  }
+  if (merged_) MergeOverlapping();  // on failure status_ says why
+}
+
+bool SampleIterator::MergeOverlapping() {
+  struct Item {
+    int64_t t;
+    size_t chunk;
+    double v;
+  };
+  std::vector<Item> all;
+  for (size_t i = 0; i < series_.chunks.size(); ++i) {
+    const ChunkView& c = series_.chunks[i];
+    if (c.max_time < mint_ || c.min_time > maxt_) continue;
+    XorIterator it(c.bytes);
+    while (it.Next()) {
+      if (it.t() >= mint_ && it.t() <= maxt_) all.push_back({it.t(), i, it.v()});
+    }
+    if (!it.status().ok()) {
+      status_ = absl::DataLossError(absl::StrCat("series ", series_.labels.ToString(),
+                                                 ": corrupt chunk: ", it.status().message()));
+      return false;
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const Item& a, const Item& b) {
+    return a.t != b.t ? a.t < b.t : a.chunk < b.chunk;
+  });
+  samples_.reserve(all.size());
+  for (const Item& item : all) {
+    if (!samples_.empty() && samples_.back().first == item.t) continue;
+    samples_.emplace_back(item.t, item.v);
+  }
+  return true;
+}
 
 bool SampleIterator::NextInChunks() {
   while (true) {
@@ -50,6 +94,13 @@ bool SampleIterator::NextInChunks() {
 
 bool SampleIterator::Next() {
   if (!status_.ok()) return false;
+  if (merged_) {
+    if (next_sample_ >= samples_.size()) return false;
+    t_ = samples_[next_sample_].first;
+    v_ = samples_[next_sample_].second;
+    ++next_sample_;
+    return true;
+  }
   return NextInChunks();
 }
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -38,9 +39,10 @@ struct SeriesChunks {
 };
 
 // Iterates the samples of a series' chunks with mint <= t <= maxt in increasing time, each
-// timestamp once (where chunks overlap, the first chunk's sample wins). A corrupt chunk ends the
-// iteration with status() DataLoss naming the series. Holds references to `series`, which must
-// outlive it. Thread-compatible.
+// timestamp once. Chunks that overlap in time are merged sample by sample (where two hold the
+// same timestamp, the one earlier in the list wins); without overlap they are streamed. A corrupt
+// chunk ends the iteration with status() DataLoss naming the series. Holds references to `series`,
+// which must outlive it. Thread-compatible.
 class SampleIterator {
  public:
   SampleIterator(const SeriesChunks& series, int64_t mint, int64_t maxt);
@@ -53,12 +55,16 @@ class SampleIterator {
 
  private:
   bool NextInChunks();
+  bool MergeOverlapping();
 
   const SeriesChunks& series_;
   int64_t mint_;
   int64_t maxt_;
   size_t next_chunk_ = 0;
   std::unique_ptr<XorIterator> it_;
+  bool merged_ = false;  // the chunks overlap: samples_ holds them all, merged
+  std::vector<std::pair<int64_t, double>> samples_;
+  size_t next_sample_ = 0;
   bool have_last_ = false;
   int64_t t_ = 0;
   double v_ = 0;

@@ -106,6 +106,8 @@ TEST(DbTest, AppendedSamplesAreSelectedByMatchers) {
   EXPECT_THAT(*values, ElementsAre("node_cpu_seconds_total", "node_load1"));
   EXPECT_EQ(db->Stats().head_series, 10);
   EXPECT_EQ(db->Stats().samples_appended, 100);
+  EXPECT_GT(db->Stats().head_chunk_bytes, 10 * 2);  // at least the chunk headers
+  EXPECT_LT(db->Stats().head_chunk_bytes, 100 * 16 + 10 * 2);
 }
 
 TEST(DbTest, OutOfOrderAndConflictingSamplesAreRejectedAndCounted) {
@@ -176,6 +178,43 @@ TEST(DbTest, RestartReplaysTheWalWithExactValues) {
   // New series after a restart get refs that do not collide with replayed ones.
   AppendRound(*db, 4, 400000, Value);
   EXPECT_EQ(ReadAll(*db).size(), 4u);
+}
+
+TEST(DbTest, SeriesUsedBeforeItsCreatorCommitsIsStillReplayed) {
+  // Two requests carry the same new series: the one that found it (not the one that created it)
+  // commits first. Its commit must write the series record, or a restart drops its samples.
+  testing::TempDir dir;
+  {
+    auto db = OpenOrDie(Options(dir.path()));
+    Appender creator = db->NewAppender();
+    Appender finder = db->NewAppender();
+    SeriesRef a = *creator.GetOrCreate(Series(0));
+    SeriesRef b = *finder.GetOrCreate(Series(0));
+    ASSERT_EQ(a, b);
+    finder.Add(b, 1000, 1);
+    ASSERT_TRUE(finder.Commit().ok());
+    creator.Add(a, 2000, 2);
+    ASSERT_TRUE(creator.Commit().ok());
+  }
+  auto db = OpenOrDie(Options(dir.path()));
+  EXPECT_THAT(ReadAll(*db)[Series(0).ToString()],
+              ElementsAre(std::pair<const int64_t, double>(1000, 1),
+                          std::pair<const int64_t, double>(2000, 2)));
+}
+
+TEST(DbTest, SamplesFarInTheFutureAreRefused) {
+  testing::TempDir dir;
+  auto db = OpenOrDie(Options(dir.path()));
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  Appender app = db->NewAppender();
+  SeriesRef ref = *app.GetOrCreate(Series(0));
+  app.Add(ref, now, 1);
+  app.Add(ref, now * 1000, 2);  // microseconds sent as milliseconds
+  absl::StatusOr<CommitResult> r = app.Commit();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->appended, 1);
+  EXPECT_EQ(r->rejected.too_far_in_future, 1);
+  EXPECT_EQ(db->Stats().head_max_time, now);
 }
 
 TEST(DbTest, DamagedWalTailIsCutAtTheLastGoodRecord) {
