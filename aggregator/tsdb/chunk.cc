@@ -28,7 +28,16 @@ void XorChunk::WriteBit(bool bit) {
 }
 
 void XorChunk::WriteBits(uint64_t value, int n) {
-  for (int i = n - 1; i >= 0; --i) WriteBit((value >> i) & 1);
+  // The low n bits of value, most significant first, a byte's free bits at a time.
+  while (n > 0) {
+    if (bit_count_ % 8 == 0) data_.push_back('\0');
+    const int free = 8 - static_cast<int>(bit_count_ % 8);
+    const int take = n < free ? n : free;
+    const uint64_t bits = (value >> (n - take)) & ((uint64_t{1} << take) - 1);
+    data_.back() = static_cast<char>(static_cast<uint8_t>(data_.back()) | (bits << (free - take)));
+    bit_count_ += static_cast<uint64_t>(take);
+    n -= take;
+  }
 }
 
 void XorChunk::WriteUvarint(uint64_t v) {

@@ -199,13 +199,25 @@ absl::StatusOr<SeriesRef> Appender::GetOrCreate(const prom::Labels& labels) {
 }
 
 absl::StatusOr<SeriesRef> Appender::GetOrCreate(const prom::LabelView* labels, size_t n) {
-  return db_.GetOrCreate(labels, n);
+  // The generation first: a handle found after it is valid while it has not moved.
+  if (!have_generation_) {
+    generation_ = db_.head_.Generation();
+    have_generation_ = true;
+  }
+  last_handle_ = nullptr;
+  absl::StatusOr<SeriesRef> ref = db_.GetOrCreate(labels, n, &last_handle_);
+  last_ref_ = ref.ok() ? *ref : 0;
+  return ref;
 }
 
 absl::StatusOr<CommitResult> Appender::Commit() {
-  absl::StatusOr<CommitResult> result = db_.Commit(samples_, metadata_);
+  absl::StatusOr<CommitResult> result = db_.Commit(
+      samples_, metadata_, have_generation_ ? std::optional<uint32_t>(generation_) : std::nullopt);
   samples_.clear();
   metadata_.clear();
+  have_generation_ = false;
+  last_ref_ = 0;
+  last_handle_ = nullptr;
   return result;
 }
 
@@ -453,8 +465,8 @@ absl::StatusOr<SeriesRef> Db::GetOrCreate(const prom::Labels& labels) {
   return head_.GetOrCreate(labels, &created);
 }
 
-absl::StatusOr<SeriesRef> Db::GetOrCreate(const prom::LabelView* labels, size_t n) {
-  const SeriesRef found = head_.Find(prom::Labels::HashOf(labels, n), labels, n);
+absl::StatusOr<SeriesRef> Db::GetOrCreate(const prom::LabelView* labels, size_t n, void** handle) {
+  const SeriesRef found = head_.Find(prom::Labels::HashOf(labels, n), labels, n, handle);
   if (found != 0) return found;
   std::vector<prom::Label> owned;
   owned.reserve(n);
@@ -466,7 +478,8 @@ absl::StatusOr<SeriesRef> Db::GetOrCreate(const prom::LabelView* labels, size_t 
 }
 
 absl::StatusOr<CommitResult> Db::Commit(std::vector<PendingSample>& samples,
-                                        std::vector<RefMetadata>& metadata) {
+                                        std::vector<RefMetadata>& metadata,
+                                        std::optional<uint32_t> generation) {
   CommitResult result;
   // Far-future samples would move the head's window for every series (and overflow time
   // arithmetic near the int64 limits): refuse them up front.
@@ -492,8 +505,13 @@ absl::StatusOr<CommitResult> Db::Commit(std::vector<PendingSample>& samples,
                   samples.end());
     result.rejected.too_far_in_future += static_cast<int64_t>(before_future - samples.size());
   }
+  if (!generation.has_value() || *generation != head_.Generation()) {
+    // A truncation ran since the lookups (or none were made here): the handles may be stale.
+    for (PendingSample& s : samples) s.handle = nullptr;
+  }
   std::vector<SeriesRef> unlogged;
-  head_.Validate(samples, &result.rejected, &unlogged);
+  std::vector<void*> handles;
+  head_.Validate(samples, &result.rejected, &unlogged, &handles);
 
   std::vector<RefSeries> new_series;
   for (SeriesRef ref : unlogged) {
@@ -536,7 +554,7 @@ absl::StatusOr<CommitResult> Db::Commit(std::vector<PendingSample>& samples,
       return Annotate(s, "write WAL: ");
     }
   }
-  head_.Apply(samples);
+  head_.Apply(samples, &handles);
   if (!changed.empty()) {
     absl::MutexLock l(&metadata_mu_);
     for (RefMetadata& m : changed) {

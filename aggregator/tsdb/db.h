@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,7 +98,9 @@ class Appender {
   // The same for sorted, unique, validated labels borrowed from a decoded request; builds the
   // label set only when the series is new.
   absl::StatusOr<SeriesRef> GetOrCreate(const prom::LabelView* labels, size_t n);
-  void Add(SeriesRef ref, int64_t t, double v) { samples_.push_back({ref, t, v}); }
+  void Add(SeriesRef ref, int64_t t, double v) {
+    samples_.push_back({ref, t, v, ref == last_ref_ ? last_handle_ : nullptr});
+  }
   void AddMetadata(RefMetadata m) { metadata_.push_back(std::move(m)); }
   size_t pending() const { return samples_.size(); }
 
@@ -108,6 +111,11 @@ class Appender {
 
  private:
   Db& db_;
+  // The head generation when the first handle was taken, and the last series looked up.
+  bool have_generation_ = false;
+  uint32_t generation_ = 0;
+  SeriesRef last_ref_ = 0;
+  void* last_handle_ = nullptr;
   std::vector<PendingSample> samples_;
   std::vector<RefMetadata> metadata_;
 };
@@ -175,9 +183,10 @@ class Db {
   absl::Status OpenBlocks();
   absl::Status ReplayWal();
   absl::StatusOr<CommitResult> Commit(std::vector<PendingSample>& samples,
-                                      std::vector<RefMetadata>& metadata);
+                                      std::vector<RefMetadata>& metadata,
+                                      std::optional<uint32_t> generation);
   absl::StatusOr<SeriesRef> GetOrCreate(const prom::Labels& labels);
-  absl::StatusOr<SeriesRef> GetOrCreate(const prom::LabelView* labels, size_t n);
+  absl::StatusOr<SeriesRef> GetOrCreate(const prom::LabelView* labels, size_t n, void** handle);
   absl::Status CutBlock(int64_t mint, int64_t maxt);
   absl::Status CheckpointWal(int64_t mint);
   absl::Status MergeBlocks();

@@ -244,20 +244,22 @@ struct Head::Impl {
 
   // The ref of the series with these labels, or 0.
   template <typename Labels>
-  SeriesRef Lookup(uint64_t hash, const Labels& labels) const {
+  SeriesRef Lookup(uint64_t hash, const Labels& labels, void** handle = nullptr) const {
     const Stripe& s = ByHash(hash);
     absl::ReaderMutexLock l(&s.mu);
     MemSeries* m = FindLabels(s, hash, labels);
+    if (handle != nullptr) *handle = m;
     return m == nullptr ? 0 : m->ref;
   }
 
   // Lookup() for sorted, unique label views, skipping empty values as prom::Labels does.
-  SeriesRef Find(uint64_t hash, const prom::LabelView* labels, size_t n) const {
+  SeriesRef Find(uint64_t hash, const prom::LabelView* labels, size_t n,
+                 void** handle = nullptr) const {
     absl::InlinedVector<prom::LabelView, 16> set;
     for (size_t i = 0; i < n; ++i) {
       if (!labels[i].value.empty()) set.push_back(labels[i]);
     }
-    return Lookup(hash, set);
+    return Lookup(hash, set, handle);
   }
 
   prom::Labels LabelsOf(const MemSeries& m) const {
@@ -372,9 +374,11 @@ struct Head::Impl {
 Head::Head(const HeadOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 Head::~Head() = default;
 
-SeriesRef Head::Find(uint64_t hash, const prom::LabelView* labels, size_t n) const {
-  return impl_->Find(hash, labels, n);
+SeriesRef Head::Find(uint64_t hash, const prom::LabelView* labels, size_t n, void** handle) const {
+  return impl_->Find(hash, labels, n, handle);
 }
+
+uint32_t Head::Generation() const { return impl_->gen.load(std::memory_order_acquire); }
 
 absl::StatusOr<SeriesRef> Head::GetOrCreate(const prom::Labels& labels, bool* created) {
   if (created != nullptr) *created = false;
@@ -404,14 +408,17 @@ SeriesRef Head::CreateWithRef(SeriesRef ref, const prom::Labels& labels) {
 }
 
 void Head::Validate(std::vector<PendingSample>& batch, RejectCounts* rejected,
-                    std::vector<SeriesRef>* unlogged) const {
+                    std::vector<SeriesRef>* unlogged, std::vector<void*>* handles) const {
   struct Newest {
     bool exists = false;
     bool has = false;
     int64_t t = 0;
     uint64_t bits = 0;
+    MemSeries* series = nullptr;
   };
+  if (handles != nullptr) handles->clear();
   absl::flat_hash_map<SeriesRef, Newest> newest;
+  newest.reserve(batch.size());
   size_t kept = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
     const PendingSample& s = batch[i];
@@ -420,7 +427,10 @@ void Head::Validate(std::vector<PendingSample>& batch, RejectCounts* rejected,
     if (inserted) {
       const Stripe& stripe = impl_->ByRef(s.ref);
       absl::ReaderMutexLock l(&stripe.mu);
-      if (const MemSeries* m = Impl::FindRef(stripe, s.ref); m != nullptr) {
+      MemSeries* m =
+          s.handle != nullptr ? static_cast<MemSeries*>(s.handle) : Impl::FindRef(stripe, s.ref);
+      if (m != nullptr) {
+        n.series = m;
         if (unlogged != nullptr && !m->logged.load(std::memory_order_relaxed)) {
           m->logged.store(true, std::memory_order_relaxed);
           unlogged->push_back(s.ref);
@@ -439,6 +449,7 @@ void Head::Validate(std::vector<PendingSample>& batch, RejectCounts* rejected,
         n.t = s.t;
         n.bits = std::bit_cast<uint64_t>(s.v);
         batch[kept++] = s;
+        if (handles != nullptr) handles->push_back(n.series);
         break;
       case AppendOutcome::kDuplicate:
         break;
@@ -459,14 +470,17 @@ void Head::Validate(std::vector<PendingSample>& batch, RejectCounts* rejected,
   batch.resize(kept);
 }
 
-void Head::Apply(const std::vector<PendingSample>& batch) {
+void Head::Apply(const std::vector<PendingSample>& batch, const std::vector<void*>* handles) {
   absl::ReaderMutexLock tl(&impl_->truncate_mu);
   int64_t min_t = kMaxTime;
   int64_t max_t = kMinTime;
-  for (const PendingSample& s : batch) {
+  const bool use_handles = handles != nullptr && handles->size() == batch.size();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const PendingSample& s = batch[i];
     Stripe& stripe = impl_->ByRef(s.ref);
     absl::MutexLock l(&stripe.mu);
-    MemSeries* m = Impl::FindRef(stripe, s.ref);
+    MemSeries* m =
+        use_handles ? static_cast<MemSeries*>((*handles)[i]) : Impl::FindRef(stripe, s.ref);
     if (m == nullptr) continue;
     if (impl_->AppendLocked(*m, s.t, s.v)) {
       min_t = std::min(min_t, s.t);

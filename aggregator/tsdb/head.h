@@ -31,6 +31,9 @@ struct PendingSample {
   SeriesRef ref = 0;
   int64_t t = 0;
   double v = 0;
+  // The series' handle from Find, when no Truncate has run since (Generation() unchanged);
+  // saves Validate a lookup. Else null.
+  void* handle = nullptr;
 };
 
 // Why a sample was not appended. kDuplicate (same timestamp, same value bits) is not an error:
@@ -73,7 +76,12 @@ class Head {
 
   // The ref of the series with these sorted, unique labels (empty values skipped) whose
   // prom::Labels::HashOf is `hash`, or 0 when there is none. Creates nothing.
-  SeriesRef Find(uint64_t hash, const prom::LabelView* labels, size_t n) const;
+  // With `handle`, also returns the series' handle (see PendingSample::handle).
+  SeriesRef Find(uint64_t hash, const prom::LabelView* labels, size_t n,
+                 void** handle = nullptr) const;
+  // Counts Truncate calls, each counted before it removes anything: handles taken while it was
+  // g stay valid while it is still g.
+  uint32_t Generation() const;
 
   // WAL replay: creates the series with the given ref, or, when a series with these labels
   // exists already, returns its ref (the caller maps `ref` onto it). Later refs handed out by
@@ -87,11 +95,15 @@ class Head {
   // With `unlogged`, also lists (once per series, ever) the refs in the batch whose series record
   // is not in the WAL yet (created by GetOrCreate, not CreateWithRef), marking them logged: the
   // caller must write their records before the samples.
+  // With `handles`, also returns one opaque series handle per kept sample, for Apply.
   void Validate(std::vector<PendingSample>& batch, RejectCounts* rejected,
-                std::vector<SeriesRef>* unlogged = nullptr) const;
+                std::vector<SeriesRef>* unlogged = nullptr,
+                std::vector<void*>* handles = nullptr) const;
   // Appends validated samples to their series' open chunks, cutting a new chunk at
   // XorChunk::kTargetSamples samples or at a chunk_range_ms boundary.
-  void Apply(const std::vector<PendingSample>& batch);
+  // `handles` from the Validate of this batch skip the series lookups; they are valid only if no
+  // Truncate ran in between (the DB holds its commit lock across both and Truncate).
+  void Apply(const std::vector<PendingSample>& batch, const std::vector<void*>* handles = nullptr);
   // Validate + Apply of one sample (WAL replay, tests).
   AppendOutcome Append(SeriesRef ref, int64_t t, double v);
 

@@ -75,8 +75,8 @@ TEST_F(WriteHandlerTest, StoresValidSeriesAndAnswers204) {
   req.metadata.push_back({prom::RemoteWriteMetadata::Type::kGauge, "up", "Up.", ""});
   HttpResponse r = Post(req);
   EXPECT_EQ(r.status, 204) << r.body;
-  EXPECT_THAT(Stored("a"), ::testing::ElementsAre(absl::StrCat(kT, "=1"),
-                                                  absl::StrCat(kT + 1000, "=0")));
+  EXPECT_THAT(Stored("a"),
+              ::testing::ElementsAre(absl::StrCat(kT, "=1"), absl::StrCat(kT + 1000, "=0")));
   EXPECT_EQ(db_->Metadata("up").at("up").help, "Up.");
 }
 
