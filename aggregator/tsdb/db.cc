@@ -484,7 +484,7 @@ absl::StatusOr<CommitResult> Db::Commit(std::vector<PendingSample>& samples,
   // Far-future samples would move the head's window for every series (and overflow time
   // arithmetic near the int64 limits): refuse them up front.
   const int64_t max_valid = ToMs(clock_->Now()) + options_.max_future_ms;
-  absl::MutexLock commit_lock(&commit_mu_);
+  absl::ReleasableMutexLock commit_lock(&commit_mu_);
   // As Prometheus's appender: nothing older than half a block range before the newest sample,
   // nor older than what is being or has been cut into blocks, so a block once cut is final.
   int64_t min_valid = std::max(min_valid_ms_, kMinTime / 2);
@@ -548,11 +548,14 @@ absl::StatusOr<CommitResult> Db::Commit(std::vector<PendingSample>& samples,
     EncodeMetadata(changed, &metadata_rec);
     records.push_back(metadata_rec);
   }
+  uint64_t wal_seq = 0;
   if (!records.empty()) {
-    if (absl::Status s = wal_->Log(records); !s.ok()) {
+    absl::StatusOr<uint64_t> seq = wal_->Write(records);
+    if (!seq.ok()) {
       ++wal_write_failures_;
-      return Annotate(s, "write WAL: ");
+      return Annotate(seq.status(), "write WAL: ");
     }
+    wal_seq = *seq;
   }
   head_.Apply(samples, &handles);
   if (!changed.empty()) {
@@ -568,6 +571,15 @@ absl::StatusOr<CommitResult> Db::Commit(std::vector<PendingSample>& samples,
   rejected_out_of_bounds_ += result.rejected.out_of_bounds;
   rejected_unknown_series_ += result.rejected.unknown_series;
   rejected_future_ += result.rejected.too_far_in_future;
+  commit_lock.Release();
+  // fsync: always waits here, outside the commit lock, so that commits waiting meanwhile share
+  // the next fsync (group commit). Until it returns, nothing of this commit is acknowledged.
+  if (options_.fsync == FsyncPolicy::kAlways && wal_seq > 0) {
+    if (absl::Status s = wal_->SyncThrough(wal_seq); !s.ok()) {
+      ++wal_write_failures_;
+      return Annotate(s, "fsync WAL: ");
+    }
+  }
   return result;
 }
 

@@ -285,9 +285,20 @@ Wal::~Wal() {
 }
 
 absl::Status Wal::Log(const std::vector<absl::string_view>& records) {
-  if (records.empty()) return absl::OkStatus();
+  SEXTANT_ASSIGN_OR_RETURN(const uint64_t seq, Write(records));
+  if (state_->options.fsync == FsyncPolicy::kAlways) return state_->SyncThrough(seq);
+  return absl::OkStatus();
+}
+
+absl::Status Wal::SyncThrough(uint64_t seq) { return state_->SyncThrough(seq); }
+
+absl::StatusOr<uint64_t> Wal::Write(const std::vector<absl::string_view>& records) {
   State& s = *state_;
   uint64_t seq;
+  if (records.empty()) {
+    absl::MutexLock lock(&s.mu);
+    return s.written_seq;
+  }
   {
     absl::MutexLock lock(&s.mu);
     if (!s.failed.ok()) return s.failed;
@@ -310,8 +321,7 @@ absl::Status Wal::Log(const std::vector<absl::string_view>& records) {
     if (s.buf.capacity() > size_t{16} << 20) s.buf = std::string();  // don't keep a huge one
     seq = ++s.written_seq;
   }
-  if (s.options.fsync == FsyncPolicy::kAlways) return s.SyncThrough(seq);
-  return absl::OkStatus();
+  return seq;
 }
 
 absl::Status Wal::Sync() {

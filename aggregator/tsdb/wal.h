@@ -49,6 +49,12 @@ class Wal {
   // Writes the records, in order, as one batch. Internal on a write error (the WAL is then
   // unusable: later calls fail too).
   absl::Status Log(const std::vector<absl::string_view>& records);
+  // Log in two steps, for callers that write under a lock and wait for the disk outside it
+  // (so that concurrent writers share one fsync): Write writes the records without any fsync
+  // and returns their sequence number; SyncThrough(seq) returns once everything up to it is
+  // fsynced (at once when it already is). Errors as Log.
+  absl::StatusOr<uint64_t> Write(const std::vector<absl::string_view>& records);
+  absl::Status SyncThrough(uint64_t seq);
   // fsyncs the current segment if anything was written since the last sync; records the time
   // it took in last_fsync_seconds().
   absl::Status Sync();

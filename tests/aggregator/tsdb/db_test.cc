@@ -202,6 +202,35 @@ TEST(DbTest, SeriesUsedBeforeItsCreatorCommitsIsStillReplayed) {
                           std::pair<const int64_t, double>(2000, 2)));
 }
 
+TEST(DbTest, FsyncAlwaysSyncsBeforeCommitReturnsAndSharesSyncs) {
+  testing::TempDir dir;
+  DbOptions o = Options(dir.path());
+  o.fsync = FsyncPolicy::kAlways;
+  constexpr int kThreads = 4;
+  constexpr int kCommits = 25;
+  {
+    auto db = OpenOrDie(o);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kThreads; ++w) {
+      threads.emplace_back([&, w] {
+        for (int i = 0; i < kCommits; ++i) {
+          Appender app = db->NewAppender();
+          app.Add(*app.GetOrCreate(Series(w)), int64_t{i} * 1000, i);
+          ASSERT_TRUE(app.Commit().ok());
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    const DbStats s = db->Stats();
+    EXPECT_GE(s.wal_fsyncs, 1);
+    EXPECT_LE(s.wal_fsyncs, kThreads * kCommits);  // shared by commits that waited together
+  }
+  auto db = OpenOrDie(o);
+  for (const auto& [series, samples] : ReadAll(*db)) {
+    EXPECT_EQ(samples.size(), size_t{kCommits}) << series;
+  }
+}
+
 TEST(DbTest, SamplesFarInTheFutureAreRefused) {
   testing::TempDir dir;
   auto db = OpenOrDie(Options(dir.path()));
