@@ -120,10 +120,16 @@ void Collection::Stop() {
 }
 
 void Collection::Loop() {
-  const absl::Time start = clock_.Now();
+  // Whole milliseconds, so that ticks are exact sample timestamps.
+  const absl::Time start = absl::FromUnixMillis(absl::ToUnixMillis(clock_.Now()));
   int64_t tick = 0;
   while (!stop_.HasBeenNotified()) {
-    RunPass(clock_.Now());
+    // A pass that starts within the tolerance of its tick is stamped with the tick itself, as
+    // Prometheus's scrape timestamp tolerance does: regular timestamps cost a storage chunk one
+    // bit per sample instead of one or two bytes.
+    const absl::Time scheduled = start + tick * options_.interval;
+    const absl::Time woke = clock_.Now();
+    RunPass(absl::AbsDuration(woke - scheduled) <= kTimestampTolerance ? scheduled : woke);
     const absl::Time now = clock_.Now();
     // The next tick after now; ticks a slow pass overran are skipped.
     int64_t next = static_cast<int64_t>(std::floor((now - start) / options_.interval)) + 1;

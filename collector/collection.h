@@ -28,6 +28,9 @@ struct Snapshot {
   size_t samples = 0;
 };
 
+// A pass starting this close to its tick is stamped with the tick time.
+inline constexpr absl::Duration kTimestampTolerance = absl::Milliseconds(25);
+
 struct CollectionOptions {
   // Time between pass starts (collector.interval). Default 5 s.
   absl::Duration interval = absl::Seconds(5);

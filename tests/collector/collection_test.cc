@@ -180,5 +180,31 @@ TEST_F(CollectionTest, ThreadRunsPassesOnIntervalTicksUntilStopped) {
   }
 }
 
+TEST_F(CollectionTest, PassesCloseToTheirTickAreStampedWithTheTick) {
+  // Started 0.4 ms past a whole millisecond: the ticks are whole milliseconds and each pass,
+  // starting within the tolerance of its tick, carries the tick as its time.
+  const absl::Time base = absl::FromUnixSeconds(1'700'000'000);
+  clock_.SetTime(base + absl::Microseconds(400));
+  auto source = std::make_unique<ScriptedSource>("a");
+  ScriptedSource* ptr = source.get();
+  std::vector<std::unique_ptr<Source>> sources;
+  sources.push_back(std::move(source));
+  CollectionOptions options;
+  options.interval = absl::Seconds(5);
+  Collection collection(options, clock_, std::move(sources));
+  absl::Notification enough;
+  std::atomic<int> passes{0};
+  collection.AddListener([&](const Snapshot&) {
+    if (++passes == 3) enough.Notify();
+  });
+  collection.Start();
+  enough.WaitForNotification();
+  collection.Stop();
+  ASSERT_GE(ptr->seen_times.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ptr->seen_times[i], base + static_cast<int64_t>(i) * absl::Seconds(5));
+  }
+}
+
 }  // namespace
 }  // namespace sextant::collector
