@@ -54,6 +54,7 @@ sanitize-thread: bootstrap
 bench: build
 	@set -e; for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.2; done
 	@echo "== bench/collector_vs_node_exporter.sh"; bench/collector_vs_node_exporter.sh $(BUILD_DIR)/sextant
+	@echo "== bench/ingest_vs_prometheus.sh"; bench/ingest_vs_prometheus.sh $(BUILD_DIR)/sextant
 
 # Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS from its seed corpus.
 fuzz: bootstrap
