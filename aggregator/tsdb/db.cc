@@ -271,6 +271,7 @@ absl::Status Db::Recover() {
   wal_options.dir = options_.dir + "/wal";
   wal_options.fsync = options_.fsync;
   wal_options.segment_bytes = options_.wal_segment_bytes;
+  wal_options.compress = options_.wal_compression;
   SEXTANT_ASSIGN_OR_RETURN(wal_, Wal::Open(wal_options));
   return absl::OkStatus();
 }

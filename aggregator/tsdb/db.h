@@ -54,6 +54,8 @@ struct DbOptions {
   int64_t max_active_series = 0;
   // WAL segment size. Default 128 MiB.
   int64_t wal_segment_bytes = int64_t{128} << 20;
+  // Snappy-compress WAL records (as Prometheus does by default). Default on.
+  bool wal_compression = true;
   // Samples more than this far past the clock's now are refused (a sender writing seconds or
   // nanoseconds for milliseconds would otherwise push every other series out of the head's
   // window). Default 10 min.

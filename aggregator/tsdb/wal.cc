@@ -9,7 +9,8 @@
 // A record is cut into fragments so that no fragment crosses a page boundary:
 //
 //   fragment: type (1 byte) | length (be16) | CRC-32C of the data (be32) | data (length bytes)
-//   type:     1 full record, 2 first, 3 middle, 4 last fragment of a record;
+//   type:     1 full record, 2 first, 3 middle, 4 last fragment of a record, plus 0x08 on
+//             every fragment of a record whose data is snappy-compressed (block format);
 //             0 padding: the rest of the page is zero (written where fewer than 8 bytes are
 //             left in a page; a zero-filled tail of a file reads as padding too).
 //
@@ -38,6 +39,7 @@
 #include "aggregator/tsdb/crc32c.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "snappy.h"
 
 namespace sextant::tsdb {
 namespace {
@@ -48,6 +50,9 @@ constexpr size_t kReadChunk = 32 * kPageSize;  // 1 MiB, a whole number of pages
 constexpr absl::string_view kCheckpointPrefix = "checkpoint.";
 
 enum FragmentType : uint8_t { kPadding = 0, kFull = 1, kFirst = 2, kMiddle = 3, kLast = 4 };
+constexpr uint8_t kSnappyFlag = 0x08;
+// A decompressed record larger than this is damage, not a reason to allocate.
+constexpr size_t kMaxRecordBytes = size_t{1} << 30;
 
 std::string SegmentName(const std::string& dir, int n) {
   return absl::StrFormat("%s/%08d", dir, n);
@@ -159,6 +164,7 @@ struct Wal::State {
   int current ABSL_GUARDED_BY(mu) = 0;
   int64_t segment_size ABSL_GUARDED_BY(mu) = 0;  // bytes in the current segment
   std::string buf ABSL_GUARDED_BY(mu);           // the batch being encoded
+  std::string compressed ABSL_GUARDED_BY(mu);    // scratch for one compressed record
   uint64_t written_seq ABSL_GUARDED_BY(mu) = 0;  // batches written
   uint64_t synced_seq ABSL_GUARDED_BY(mu) = 0;   // batches known fsynced
 
@@ -199,6 +205,16 @@ struct Wal::State {
 
   // Appends the fragments of `rec` to `buf`.
   void Encode(absl::string_view rec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    uint8_t flags = 0;
+    if (options.compress && !rec.empty()) {
+      compressed.resize(snappy::MaxCompressedLength(rec.size()));
+      size_t n = 0;
+      snappy::RawCompress(rec.data(), rec.size(), compressed.data(), &n);
+      if (n < rec.size()) {
+        rec = absl::string_view(compressed.data(), n);
+        flags = kSnappyFlag;
+      }
+    }
     bool first_fragment = true;
     while (first_fragment || !rec.empty()) {
       const int64_t offset = segment_size % kPageSize;
@@ -219,7 +235,7 @@ struct Wal::State {
         type = kLast;
       }
       char header[kHeaderSize];
-      header[0] = static_cast<char>(type);
+      header[0] = static_cast<char>(type | flags);
       PutBe16(static_cast<uint16_t>(n), header + 1);
       PutBe32(Crc32c(rec.substr(0, n)), header + 3);
       buf.append(header, kHeaderSize);
@@ -422,6 +438,7 @@ class SegmentReader {
                       WalCorruption* corruption) {
     record_.clear();
     bool in_record = false;
+    bool record_compressed = false;
     int64_t record_start = 0;  // file offset of the record being reassembled
     int64_t file_offset = 0;   // of chunk_[0]
     auto damage = [&](int64_t offset, absl::string_view reason) {
@@ -448,8 +465,10 @@ class SegmentReader {
         const int64_t page_offset = file_offset + static_cast<int64_t>(page);
         size_t pos = 0;
         while (pos < page_len) {
-          const uint8_t type = static_cast<uint8_t>(p[pos]);
-          if (type == kPadding) {
+          const uint8_t raw_type = static_cast<uint8_t>(p[pos]);
+          const uint8_t type = raw_type & ~kSnappyFlag;
+          const bool snappy_flag = (raw_type & kSnappyFlag) != 0;
+          if (raw_type == kPadding) {
             for (size_t i = pos; i < page_len; ++i) {
               if (p[i] != 0) {
                 return damage(page_offset + static_cast<int64_t>(pos), "non-zero page padding");
@@ -466,7 +485,9 @@ class SegmentReader {
           const size_t len = (size_t{h[1]} << 8) | h[2];
           const uint32_t crc = (uint32_t{h[3]} << 24) | (uint32_t{h[4]} << 16) |
                                (uint32_t{h[5]} << 8) | uint32_t{h[6]};
-          if (type > kLast) return damage(frag_offset, "unknown fragment type");
+          if (type > kLast || type == kPadding) {
+            return damage(frag_offset, "unknown fragment type");
+          }
           if (len > page_len - pos - kHeaderSize) {
             return damage(frag_offset,
                           page_len < kPageSize ? "torn record" : "fragment crosses page");
@@ -476,13 +497,34 @@ class SegmentReader {
             return damage(frag_offset, "fragment out of sequence");
           }
           if (Crc32c(data) != crc) return damage(frag_offset, "crc mismatch");
+          if (in_record && snappy_flag != record_compressed) {
+            return damage(frag_offset, "fragment compression flag differs from its record's");
+          }
           pos += kHeaderSize + len;
+          // Hands a whole record to fn, decompressing it first when flagged.
+          auto deliver = [&](absl::string_view rec, bool compressed,
+                             int64_t start) -> absl::Status {
+            if (!compressed) return fn(rec);
+            size_t size = 0;
+            if (!snappy::GetUncompressedLength(rec.data(), rec.size(), &size) ||
+                size > kMaxRecordBytes) {
+              in_record = false;
+              return damage(start, "bad compressed record");
+            }
+            plain_.resize(size);
+            if (!snappy::RawUncompress(rec.data(), rec.size(), plain_.data())) {
+              in_record = false;
+              return damage(start, "bad compressed record");
+            }
+            return fn(plain_);
+          };
           switch (type) {
             case kFull:
-              SEXTANT_RETURN_IF_ERROR(fn(data));
+              SEXTANT_RETURN_IF_ERROR(deliver(data, snappy_flag, frag_offset));
               break;
             case kFirst:
               in_record = true;
+              record_compressed = snappy_flag;
               record_start = frag_offset;
               record_.assign(data.data(), data.size());
               break;
@@ -492,7 +534,7 @@ class SegmentReader {
             case kLast:
               record_.append(data.data(), data.size());
               in_record = false;
-              SEXTANT_RETURN_IF_ERROR(fn(record_));
+              SEXTANT_RETURN_IF_ERROR(deliver(record_, record_compressed, record_start));
               break;
           }
         }
@@ -506,6 +548,7 @@ class SegmentReader {
 
   std::unique_ptr<char[]> chunk_;
   std::string record_;
+  std::string plain_;  // a decompressed record
 };
 
 }  // namespace

@@ -27,6 +27,9 @@ struct WalOptions {
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   // A segment is closed and a new one started past this size. Default 128 MiB.
   int64_t segment_bytes = int64_t{128} << 20;
+  // Snappy-compress each record that gets smaller (Prometheus's WAL compression; the fragment
+  // type byte then carries 0x08). Readers handle both. Default off (the DB turns it on).
+  bool compress = false;
 };
 
 // Where a read stopped on damage: the first record that could not be read. RepairWal cuts here.

@@ -155,6 +155,38 @@ TEST(WalTest, RecordsRoundTripAcrossPagesAndSegments) {
   EXPECT_THAT(r.records, ElementsAre("after reopen"));
 }
 
+TEST(WalTest, CompressedRecordsRoundTripAndMixWithPlainOnes) {
+  TempDir tmp;
+  const std::string dir = tmp.Path("wal");
+  std::mt19937_64 rng(11);
+  std::vector<std::string> want;
+  int64_t plain_bytes = 0;
+  for (int round = 0; round < 2; ++round) {
+    WalOptions options;
+    options.dir = dir;
+    options.fsync = FsyncPolicy::kNever;
+    options.compress = round == 0;  // a compressed segment, then a plain one
+    absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options);
+    ASSERT_TRUE(wal.ok()) << wal.status();
+    for (int i = 0; i < 200; ++i) {
+      // Repetitive records compress; random ones do not and stay plain.
+      std::string rec = i % 3 == 0
+                            ? RandomRecord(rng, rng() % 3000)
+                            : std::string(rng() % (3 * kPage), static_cast<char>('a' + i % 26));
+      plain_bytes += static_cast<int64_t>(rec.size());
+      ASSERT_TRUE(LogOne(**wal, rec).ok());
+      want.push_back(std::move(rec));
+    }
+  }
+  ReadResult r = ReadAll(dir);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.records, want);
+  const std::string seg0 = ::sextant::testing::ReadFileOrDie(Seg(dir, 0));
+  EXPECT_LT(static_cast<int64_t>(seg0.size()), plain_bytes / 4) << "the compressed segment";
+  EXPECT_EQ(static_cast<uint8_t>(seg0[0]) & 0x08, 0)
+      << "record 0 is random bytes: stored plain, without the flag";
+}
+
 TEST(WalTest, RecordLargerThanSegmentGetsItsOwnSegment) {
   TempDir tmp;
   std::unique_ptr<Wal> wal = OpenWal(tmp.path(), FsyncPolicy::kNever, 40 * 1024);
