@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cmd/sextant/run_role.h"
 #include "collector/cgroup/cgroup_source.h"
 #include "collector/kubelet/kubelet_source.h"
 #include "collector/node/node_sources.h"
@@ -154,11 +155,7 @@ int RunCollector(const Config& config, bool once) {
     return std::cout.good() ? 0 : 1;
   }
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = BlockStopSignals();
   LogInfo("starting",
           {{"role", "collector"}, {"version", SEXTANT_VERSION}, {"revision", SEXTANT_REVISION}});
 
@@ -193,9 +190,7 @@ int RunCollector(const Config& config, bool once) {
   LogInfo("listening", {{"role", "collector"}, {"addr", (*server)->address()}});
   (*pipeline)->Start();
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  LogInfo("stopping", {{"role", "collector"}, {"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  LogInfo("stopping", {{"role", "collector"}, {"signal", WaitForStopSignal(stop_signals)}});
   readiness.Set(false);
   (*pipeline)->Stop();
   (*server)->Stop();

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "cmd/sextant/run_role.h"
 #include "common/build_info.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -93,31 +94,7 @@ void LocalRole::Stop() {
 }
 
 int RunLocal(const Config& config) {
-  // Block the stop signals in every thread (the listeners' threads inherit the mask) and wait
-  // for them here.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  LogInfo("starting",
-          {{"role", "local"}, {"version", SEXTANT_VERSION}, {"revision", SEXTANT_REVISION}});
-  absl::StatusOr<std::unique_ptr<LocalRole>> role = LocalRole::Create(config);
-  if (!role.ok()) {
-    LogError("cannot start", {{"role", "local"}, {"err", role.status()}});
-    return 1;
-  }
-  if (absl::Status s = (*role)->Start(); !s.ok()) {
-    LogError("cannot start", {{"role", "local"}, {"err", s}});
-    return 1;
-  }
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  LogInfo("stopping", {{"role", "local"}, {"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
-  (*role)->Stop();
-  LogInfo("stopped", {{"role", "local"}});
-  return 0;
+  return RunRoleUntilStopSignal("local", [&config] { return LocalRole::Create(config); });
 }
 
 }  // namespace sextant::cmd

@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include "absl/strings/str_cat.h"
+#include "cmd/sextant/run_role.h"
 #include "common/build_info.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -82,30 +83,7 @@ void ServerRole::Stop() {
 }
 
 int RunServer(const Config& config) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  LogInfo("starting",
-          {{"role", "server"}, {"version", SEXTANT_VERSION}, {"revision", SEXTANT_REVISION}});
-  absl::StatusOr<std::unique_ptr<ServerRole>> role = ServerRole::Create(config);
-  if (!role.ok()) {
-    LogError("cannot start", {{"role", "server"}, {"err", role.status()}});
-    return 1;
-  }
-  if (absl::Status s = (*role)->Start(); !s.ok()) {
-    LogError("cannot start", {{"role", "server"}, {"err", s}});
-    return 1;
-  }
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  LogInfo("stopping", {{"role", "server"}, {"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
-  (*role)->Stop();
-  role->reset();
-  LogInfo("stopped", {{"role", "server"}});
-  return 0;
+  return RunRoleUntilStopSignal("server", [&config] { return ServerRole::Create(config); });
 }
 
 }  // namespace sextant::cmd
