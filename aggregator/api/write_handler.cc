@@ -122,12 +122,6 @@ HttpResponse WriteHandler::Handle(const HttpRequest& request) {
     const int code = absl::IsResourceExhausted(s) ? 413 : 400;
     return HttpResponse::Text(code, absl::StrCat(s.message(), "\n"));
   }
-  if (limits.series_per_request > 0 &&
-      static_cast<int64_t>(decoded.series.size()) > limits.series_per_request) {
-    return HttpResponse::Text(
-        413, absl::StrCat(decoded.series.size(), " series in one request, ", "over the limit of ",
-                          limits.series_per_request, "\n"));
-  }
   series_received_.Increment(static_cast<double>(decoded.series.size()));
 
   FirstError bad;         // 400

@@ -462,8 +462,7 @@ absl::Status Db::ReplayWal() {
 }
 
 absl::StatusOr<SeriesRef> Db::GetOrCreate(const prom::Labels& labels) {
-  bool created = false;
-  return head_.GetOrCreate(labels, &created);
+  return head_.GetOrCreate(labels, /*created=*/nullptr);
 }
 
 absl::StatusOr<SeriesRef> Db::GetOrCreate(const prom::LabelView* labels, size_t n, void** handle) {

@@ -21,13 +21,9 @@ absl::StatusOr<std::unique_ptr<LocalRole>> LocalRole::Create(const Config& confi
   role->config_ = config;
   SEXTANT_ASSIGN_OR_RETURN(role->cluster_, kube::LoadClusterConfig(config.kubernetes));
 
-  HttpServerOptions server_opts;
-  server_opts.listen = LoopbackIfNoHost(config.server.listen);
-  server_opts.max_body_bytes = config.server.limits.body_bytes;
-  server_opts.metrics = &role->metrics_.registry();
-  SEXTANT_ASSIGN_OR_RETURN(role->server_, HttpServer::Create(server_opts),
-                           _.Prepend("server listener: "));
-  AddAdminRoutes(*role->server_, role->metrics_, role->readiness_);
+  SEXTANT_ASSIGN_OR_RETURN(
+      role->server_, CreateServerListener(config.server, LoopbackIfNoHost(config.server.listen),
+                                          role->metrics_, role->readiness_));
 
   HttpServerOptions collector_opts;
   collector_opts.listen = LoopbackIfNoHost(config.collector.listen);
@@ -53,7 +49,7 @@ absl::Status LocalRole::Start() {
   // The collector ships every pass to this process's own server.
   Config pipeline_config = config_;
   const int64_t queue_bytes = config_.collector.remote_write.empty()
-                                  ? int64_t{64} << 20
+                                  ? RemoteWriteConfig{}.queue_bytes
                                   : config_.collector.remote_write.front().queue_bytes;
   pipeline_config.collector.remote_write = {
       {absl::StrCat("http://", server_->address(), "/api/v1/write"), queue_bytes}};
@@ -73,13 +69,7 @@ absl::Status LocalRole::Start() {
   });
   pipeline_->Start();
   first_pass->WaitForNotificationWithTimeout(absl::Seconds(30));
-  if (cluster_.has_value()) {
-    LogInfo("kubernetes cluster configured",
-            {{"source", cluster_->source}, {"server", cluster_->server}});
-  } else {
-    LogInfo("autoscaler idle",
-            {{"reason", "no cluster configured (no --kubeconfig, not in a pod)"}});
-  }
+  LogClusterState(cluster_);
   readiness_.Set(true);
   LogInfo("ready", {{"role", "local"}});
   return absl::OkStatus();

@@ -21,6 +21,30 @@ tsdb::DbOptions DbOptionsFromConfig(const ServerConfig& config) {
   return o;
 }
 
+absl::StatusOr<std::unique_ptr<HttpServer>> CreateServerListener(const ServerConfig& config,
+                                                                 const std::string& listen,
+                                                                 SelfMetrics& metrics,
+                                                                 const Readiness& readiness) {
+  HttpServerOptions options;
+  options.listen = listen;
+  options.max_body_bytes = config.limits.body_bytes;
+  options.metrics = &metrics.registry();
+  SEXTANT_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> server, HttpServer::Create(options),
+                           _.Prepend("server listener: "));
+  AddAdminRoutes(*server, metrics, readiness);
+  return server;
+}
+
+void LogClusterState(const std::optional<kube::ClusterConfig>& cluster) {
+  if (cluster.has_value()) {
+    LogInfo("kubernetes cluster configured",
+            {{"source", cluster->source}, {"server", cluster->server}});
+  } else {
+    LogInfo("autoscaler idle",
+            {{"reason", "no cluster configured (no --kubeconfig, not in a pod)"}});
+  }
+}
+
 absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(const ServerConfig& config,
                                                        SelfMetrics& metrics) {
   std::unique_ptr<Storage> s(new Storage());
@@ -48,13 +72,8 @@ absl::StatusOr<std::unique_ptr<ServerRole>> ServerRole::Create(const Config& con
   std::unique_ptr<ServerRole> role(new ServerRole());
   role->config_ = config;
   SEXTANT_ASSIGN_OR_RETURN(role->cluster_, kube::LoadClusterConfig(config.kubernetes));
-  HttpServerOptions server_opts;
-  server_opts.listen = config.server.listen;
-  server_opts.max_body_bytes = config.server.limits.body_bytes;
-  server_opts.metrics = &role->metrics_.registry();
-  SEXTANT_ASSIGN_OR_RETURN(role->server_, HttpServer::Create(server_opts),
-                           _.Prepend("server listener: "));
-  AddAdminRoutes(*role->server_, role->metrics_, role->readiness_);
+  SEXTANT_ASSIGN_OR_RETURN(role->server_, CreateServerListener(config.server, config.server.listen,
+                                                               role->metrics_, role->readiness_));
   SEXTANT_ASSIGN_OR_RETURN(role->storage_, Storage::Open(config.server, role->metrics_));
   role->storage_->Register(*role->server_);
   return role;
@@ -64,13 +83,7 @@ absl::Status ServerRole::Start() {
   storage_->Start();
   SEXTANT_RETURN_IF_ERROR(server_->Start(), _.Prepend("server listener: "));
   LogInfo("listening", {{"role", "server"}, {"addr", server_->address()}});
-  if (cluster_.has_value()) {
-    LogInfo("kubernetes cluster configured",
-            {{"source", cluster_->source}, {"server", cluster_->server}});
-  } else {
-    LogInfo("autoscaler idle",
-            {{"reason", "no cluster configured (no --kubeconfig, not in a pod)"}});
-  }
+  LogClusterState(cluster_);
   readiness_.Set(true);
   LogInfo("ready", {{"role", "server"}});
   return absl::OkStatus();

@@ -42,6 +42,16 @@ class Storage {
 // The DbOptions that server.* settings (DESIGN.md 3.7) mean.
 tsdb::DbOptions DbOptionsFromConfig(const ServerConfig& config);
 
+// The server's listener on `listen` (body limit from server.limits, requests counted in
+// `metrics`) with the admin routes; `metrics` and `readiness` must outlive it.
+absl::StatusOr<std::unique_ptr<HttpServer>> CreateServerListener(const ServerConfig& config,
+                                                                 const std::string& listen,
+                                                                 SelfMetrics& metrics,
+                                                                 const Readiness& readiness);
+
+// One log line on whether the parts that need the Kubernetes API have a cluster to talk to.
+void LogClusterState(const std::optional<kube::ClusterConfig>& cluster);
+
 // Owns the server role's listener and storage. Create() opens the storage; Start() binds the
 // listener and marks the role ready; Stop() stops and closes. Not thread-safe: one owner.
 class ServerRole {

@@ -110,23 +110,9 @@ TEST(PrometheusRemoteWriteTest, DecodedSamplesMatchPrometheusQueryApi) {
     ASSERT_TRUE(prom_port.ok());
     prom_addr = absl::StrCat("127.0.0.1:", *prom_port);
     // One shard, so a series' samples arrive in order and a later scrape implies earlier ones.
-    std::string config = dir.WriteFile(
-        "prometheus.yml",
-        absl::StrCat("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                     "scrape_configs:\n  - job_name: prometheus\n    static_configs:\n"
-                     "      - targets: ['",
-                     prom_addr,
-                     "']\n"
-                     "remote_write:\n  - url: http://",
-                     (*server)->address(),
-                     "/api/v1/write\n"
-                     "    queue_config: {min_shards: 1, max_shards: 1, batch_send_deadline: 500ms,"
-                     " min_backoff: 50ms, max_backoff: 500ms}\n"));
     prometheus.reset();
-    absl::StatusOr<testing::Subprocess> started = testing::Subprocess::Start(
-        {"prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir.Path("data"),
-         "--web.listen-address=" + prom_addr, "--log.level=warn"},
-        dir.Path("prometheus.log"));
+    absl::StatusOr<testing::Subprocess> started = testing::StartSelfScrapingPrometheus(
+        dir.path(), prom_addr, absl::StrCat("http://", (*server)->address(), "/api/v1/write"));
     ASSERT_TRUE(started.ok()) << started.status();
     prometheus.emplace(std::move(*started));
     // Wait (bounded) until four scrapes of the metric have arrived; the second one is then

@@ -77,6 +77,25 @@ int Subprocess::Stop(absl::Duration grace) {
   return status_;
 }
 
+absl::StatusOr<Subprocess> StartSelfScrapingPrometheus(const std::string& dir,
+                                                       const std::string& listen,
+                                                       const std::string& remote_write_url) {
+  const std::string config = dir + "/prometheus.yml";
+  std::ofstream(config, std::ios::trunc)
+      << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+      << "scrape_configs:\n  - job_name: prometheus\n    static_configs:\n"
+      << "      - targets: ['" << listen << "']\n"
+      << "remote_write:\n  - url: " << remote_write_url << "\n"
+      << "    send_exemplars: false\n"
+      << "    metadata_config: {send_interval: 1s}\n"
+      << "    queue_config: {min_shards: 1, max_shards: 1, batch_send_deadline: 500ms,"
+      << " min_backoff: 50ms, max_backoff: 500ms}\n";
+  return Subprocess::Start(
+      {"prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir + "/prometheus-data",
+       "--web.listen-address=" + listen, "--log.level=warn"},
+      dir + "/prometheus.log");
+}
+
 absl::StatusOr<int> PickFreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return absl::UnavailableError("socket");

@@ -34,6 +34,14 @@ class Subprocess {
   int status_ = 0;
 };
 
+// Starts Debian's Prometheus listening on `listen` ("127.0.0.1:PORT"), scraping itself every
+// second and remote-writing everything (metadata every second) to `remote_write_url` through one
+// shard, so that each series' samples arrive in order. Its config, data directory and log
+// (prometheus.log) go under `dir`.
+absl::StatusOr<Subprocess> StartSelfScrapingPrometheus(const std::string& dir,
+                                                       const std::string& listen,
+                                                       const std::string& remote_write_url);
+
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed). For peers
 // that cannot report the port they bound.
 absl::StatusOr<int> PickFreePort();
