@@ -8,6 +8,7 @@ FUZZ_SECONDS ?= 30
 CMAKE_FLAGS ?=
 
 .PHONY: all bootstrap configure build run test test-unit sanitize sanitize-thread bench fuzz format clean
+.PHONY: promql-report
 
 all: build
 
@@ -50,11 +51,18 @@ sanitize-thread: bootstrap
 	@set -e; for t in $(TSAN_DIR)/tests/aggregator_tsdb_*_test; do echo "== $$t"; \
 	  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $$t --gtest_brief=1; done
 
+# Runs Prometheus v2.53.5's PromQL test scripts (promql-testdata/*.test; PROMQL_TESTDATA overrides
+# the directory) and prints per file how many evals pass, fail or are skipped, with each failure.
+promql-report: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target promql_script_report
+	$(BUILD_DIR)/tests/promql_script_report
+
 # Builds and runs the benchmarks (bench/*_bench.cc).
 bench: build
 	@set -e; for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.2; done
 	@echo "== bench/collector_vs_node_exporter.sh"; bench/collector_vs_node_exporter.sh $(BUILD_DIR)/sextant
 	@echo "== bench/ingest_vs_prometheus.sh"; bench/ingest_vs_prometheus.sh $(BUILD_DIR)/sextant
+	@echo "== bench/promql_vs_prometheus.sh"; bench/promql_vs_prometheus.sh $(BUILD_DIR)/sextant
 
 # Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS from its seed corpus.
 fuzz: bootstrap
