@@ -21,6 +21,13 @@ tsdb::DbOptions DbOptionsFromConfig(const ServerConfig& config) {
   return o;
 }
 
+api::QueryApiOptions QueryApiOptionsFromConfig(const ServerConfig& config) {
+  api::QueryApiOptions o;
+  o.engine.max_samples = config.limits.query_samples;
+  o.engine.timeout = config.limits.query_timeout;
+  return o;
+}
+
 absl::StatusOr<std::unique_ptr<HttpServer>> CreateServerListener(const ServerConfig& config,
                                                                  const std::string& listen,
                                                                  SelfMetrics& metrics,
@@ -55,12 +62,17 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(const ServerConfig& confi
   api::WriteHandlerOptions write_options;
   write_options.limits = config.limits;
   s->write_ = std::make_unique<api::WriteHandler>(*s->db_, write_options, metrics.registry());
+  s->query_ = std::make_unique<api::QueryApi>(*s->db_, QueryApiOptionsFromConfig(config),
+                                              metrics.registry());
   return s;
 }
 
 Storage::~Storage() { Stop(); }
 
-void Storage::Register(HttpServer& server) { write_->Register(server); }
+void Storage::Register(HttpServer& server) {
+  write_->Register(server);
+  query_->Register(server);
+}
 
 void Storage::Start() { db_->Start(); }
 

@@ -1,6 +1,6 @@
 // `sextant server`: the central server. So far it stores what collectors send (remote_write into
-// the TSDB) and serves its own metrics; PromQL, the autoscaler and alerting come with later
-// issues. Also the storage piece `sextant local` shares.
+// the TSDB), answers PromQL through the Prometheus HTTP API and serves its own metrics; the
+// autoscaler and alerting come with later issues. Also the storage piece `sextant local` shares.
 #pragma once
 
 #include <memory>
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "aggregator/api/query_api.h"
 #include "aggregator/api/write_handler.h"
 #include "aggregator/tsdb/db.h"
 #include "common/config.h"
@@ -17,9 +18,10 @@
 
 namespace sextant::cmd {
 
-// The TSDB opened from server.* settings plus its HTTP endpoints. Open() recovers the data
-// directory (WAL replay); Start() runs the WAL fsync and compaction loops. Not thread-safe: one
-// owner drives it (the Db and handlers it owns are thread-safe).
+// The TSDB opened from server.* settings plus its HTTP endpoints (remote_write and the query
+// API, with the engine limits of server.limits). Open() recovers the data directory (WAL
+// replay); Start() runs the WAL fsync and compaction loops. Not thread-safe: one owner drives it
+// (the Db and handlers it owns are thread-safe).
 class Storage {
  public:
   // Errors name the data directory (a damaged block, an unreadable WAL, no permission).
@@ -27,7 +29,7 @@ class Storage {
                                                        SelfMetrics& metrics);
   ~Storage();
 
-  // Adds POST /api/v1/write.
+  // Adds POST /api/v1/write and the query API (/api/v1/query, query_range, series, ...).
   void Register(HttpServer& server);
   void Start();
   void Stop();
@@ -37,7 +39,11 @@ class Storage {
   Storage() = default;
   std::unique_ptr<tsdb::Db> db_;
   std::unique_ptr<api::WriteHandler> write_;
+  std::unique_ptr<api::QueryApi> query_;
 };
+
+// The QueryApiOptions that server.limits (querySamples, queryTimeout) mean.
+api::QueryApiOptions QueryApiOptionsFromConfig(const ServerConfig& config);
 
 // The DbOptions that server.* settings (DESIGN.md 3.7) mean.
 tsdb::DbOptions DbOptionsFromConfig(const ServerConfig& config);

@@ -24,6 +24,29 @@ done
 grep -q '^sextant_build_info{.*role="server".*} 1' <<<"$metrics" || fail "no build info"
 pass "storage metrics served"
 
+# The Prometheus query API: Grafana's health check, a form POST, an error, build info.
+api() {  # api PATH [CURL ARGS...]: prints the status code; the body is in $WORK/resp
+  local path=$1; shift
+  curl -s -o "$WORK/resp" -w '%{http_code}' --max-time 5 "$@" "http://$SERVER/api/v1/$path"
+}
+code=$(api 'query?query=1%2B1&time=4')
+[ "$code" = 200 ] || fail "health check answered $code: $(cat "$WORK/resp")"
+[ "$(cat "$WORK/resp")" = '{"status":"success","data":{"resultType":"scalar","result":[4,"2"]}}' ] ||
+  fail "health check body: $(cat "$WORK/resp")"
+code=$(api query_range --data-urlencode 'query=vector(time())' -d start=10 -d end=40 -d step=15s)
+[ "$code" = 200 ] || fail "query_range POST answered $code: $(cat "$WORK/resp")"
+want='{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[10,"10"],[25,"25"],[40,"40"]]}]}}'
+[ "$(cat "$WORK/resp")" = "$want" ] || fail "query_range body: $(cat "$WORK/resp")"
+code=$(api 'query?query=sum(')
+[ "$code" = 400 ] || fail "bad query answered $code"
+grep -q '"errorType":"bad_data","error":"invalid parameter \\"query\\": 1:5: parse error' "$WORK/resp" ||
+  fail "bad query body: $(cat "$WORK/resp")"
+code=$(api 'label/__name__/values')
+[ "$code" = 200 ] && grep -q '"status":"success"' "$WORK/resp" || fail "label values: $code"
+code=$(api status/buildinfo)
+[ "$code" = 200 ] && grep -q '"version":' "$WORK/resp" || fail "buildinfo: $code"
+pass "query API answers as Prometheus's"
+
 post() {  # post CONTENT_TYPE BODY_FILE: prints the status code
   curl -s -o "$WORK/resp" -w '%{http_code}' --max-time 5 -X POST \
     -H "Content-Type: $1" -H "Content-Encoding: snappy" \
