@@ -52,6 +52,42 @@ bool HasAnyByteEscape(absl::string_view p) {
   return false;
 }
 
+// Go's regexp/syntax wording of RE2's error codes (RE2 and Go's parser share their lineage and
+// their codes).
+absl::string_view GoRegexpErrorText(RE2::ErrorCode code) {
+  switch (code) {
+    case RE2::ErrorBadEscape: return "invalid escape sequence";
+    case RE2::ErrorBadCharClass: return "invalid character class";
+    case RE2::ErrorBadCharRange: return "invalid character class range";
+    case RE2::ErrorMissingBracket: return "missing closing ]";
+    case RE2::ErrorMissingParen: return "missing closing )";
+    case RE2::ErrorUnexpectedParen: return "unexpected )";
+    case RE2::ErrorTrailingBackslash: return "trailing backslash at end of expression";
+    case RE2::ErrorRepeatArgument: return "missing argument to repetition operator";
+    case RE2::ErrorRepeatSize: return "invalid repeat count";
+    case RE2::ErrorRepeatOp: return "invalid nested repetition operator";
+    case RE2::ErrorBadPerlOp: return "invalid or unsupported Perl syntax";
+    case RE2::ErrorBadUTF8: return "invalid UTF-8";
+    case RE2::ErrorBadNamedCapture: return "invalid named capture";
+    case RE2::ErrorPatternTooLarge: return "expression too large";
+    default: return "regexp/syntax: internal error";
+  }
+}
+
+// The error Prometheus reports for a pattern Go's regexp rejects: Go parses the anchored form
+// ^(?:pattern)$, so the quoted fragment comes from that, e.g.
+// "error parsing regexp: missing closing ): `^(?:()$`".
+template <typename Compiled>
+std::string GoRegexpError(absl::string_view pattern, const Compiled& failed) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  const std::string anchored = absl::StrCat("^(?:", pattern, ")$");
+  RE2 re(re2::StringPiece(anchored.data(), anchored.size()), options);
+  const RE2& source = re.ok() ? failed.re : re;  // the anchored form can parse where the bare cannot
+  return absl::StrCat("error parsing regexp: ", GoRegexpErrorText(source.error_code()), ": `",
+                      source.error_arg(), "`");
+}
+
 bool IsAsciiPunct(char c) {
   return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
          (c >= '{' && c <= '~');
@@ -254,16 +290,12 @@ absl::StatusOr<Matcher> Matcher::Create(MatchType type, std::string name, std::s
           absl::StrCat("invalid match type ", static_cast<int>(type)));
   }
   if (HasAnyByteEscape(value)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid regular expression ", GoQuote(value),
-                                                   ": invalid escape sequence: \\C"));
+    return absl::InvalidArgumentError("error parsing regexp: invalid escape sequence: `\\C`");
   }
   RE2::Options options;
   options.set_log_errors(false);
   auto re = std::make_shared<const Regex>(value, options);
-  if (!re->re.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid regular expression ", GoQuote(value), ": ", re->re.error()));
-  }
+  if (!re->re.ok()) return absl::InvalidArgumentError(GoRegexpError(value, *re));
   return Matcher(type, std::move(name), std::move(value), std::move(re));
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <deque>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -218,7 +219,10 @@ absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& sorted_gr
     recompute_key = true;
   }
 
-  absl::flat_hash_map<std::string, size_t> index;
+  // Keys point into `keys` (computed once per input series) or, for count_values, into
+  // `recomputed` (a deque: its strings do not move).
+  absl::flat_hash_map<absl::string_view, size_t> index;
+  std::deque<std::string> recomputed;
   std::vector<Group> groups;
   for (size_t si = 0; si < vec.size(); ++si) {
     const Sample& s = vec[si];
@@ -228,8 +232,13 @@ absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& sorted_gr
       cv_metric = s.metric.With(label, GoFormatFloatF(s.v));
       metric = &cv_metric;
     }
-    std::string key = recompute_key ? GroupingKey(*metric, *grouping, without) : *keys[si];
-    auto [it, inserted] = index.try_emplace(std::move(key), groups.size());
+    absl::string_view key;
+    if (recompute_key) {
+      key = recomputed.emplace_back(GroupingKey(*metric, *grouping, without));
+    } else {
+      key = *keys[si];
+    }
+    auto [it, inserted] = index.try_emplace(key, groups.size());
     if (inserted) {
       Group g;
       g.labels = GroupLabels(*metric, *grouping, without);

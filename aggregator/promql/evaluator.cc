@@ -565,19 +565,27 @@ absl::StatusOr<Matrix> Evaluator::EvalCall(Call& call) {
   const int64_t max_samples = q_.options.max_samples;
   const bool keep_name = name == "last_over_time";
   Matrix mat;
-  Series window;
+  // The selected series' points are decoded once into `buf` as the window reaches them; the
+  // window of a step is buf[lo, buf.size()). A subquery's points are already in memory and are
+  // windowed in place. Only the window counts against the sample limit, as in Prometheus.
+  std::vector<Point> buf;
   Vector out;
-  fargs[matrix_index].series = &window;
+  int64_t window_samples = 0;
   for (size_t si = 0; si < num_series; ++si) {
     SEXTANT_RETURN_IF_ERROR(q_.CheckDeadline());
-    q_.current_samples -= static_cast<int64_t>(window.points.size());
-    window.points.clear();
     const prom::Labels& labels =
         sel != nullptr ? sel->series[si].labels : subquery_result[si].metric;
-    window.metric = labels;
     Series ss{keep_name ? labels : DropMetricName(labels), {}};
-    PointCursor cur = sel != nullptr ? PointCursor(sel->series[si], sel->mint, sel->maxt)
-                                     : PointCursor(subquery_result[si].points);
+    std::optional<PointCursor> cur;
+    absl::Span<const Point> points;
+    if (sel != nullptr) {
+      buf.clear();
+      cur.emplace(sel->series[si], sel->mint, sel->maxt);
+    } else {
+      points = subquery_result[si].points;
+    }
+    size_t lo = 0;
+    size_t hi = 0;
     size_t step = 0;
     for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
       SEXTANT_RETURN_IF_ERROR(q_.Tick());
@@ -592,26 +600,33 @@ absl::StatusOr<Matrix> Evaluator::EvalCall(Call& call) {
       }
       const int64_t maxt = ts - offset;
       const int64_t mint = maxt - range;
-      // Slide the window to [mint, maxt].
-      size_t drop = 0;
-      while (drop < window.points.size() && window.points[drop].t < mint) ++drop;
-      if (drop > 0) {
-        window.points.erase(window.points.begin(), window.points.begin() + drop);
-        q_.current_samples -= static_cast<int64_t>(drop);
+      if (cur.has_value()) {
+        for (; cur->Valid() && cur->T() <= maxt; cur->Advance()) {
+          if (cur->T() < mint || IsStaleNaN(cur->V())) continue;
+          buf.push_back(Point{cur->T(), cur->V()});
+        }
+        if (lo > 4096 && lo * 2 > buf.size()) {  // keep the buffer to about the window
+          buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(lo));
+          hi -= lo;
+          lo = 0;
+        }
+        points = buf;
       }
-      for (; cur.Valid() && cur.T() <= maxt; cur.Advance()) {
-        if (cur.T() < mint || IsStaleNaN(cur.V())) continue;
-        if (q_.current_samples >= max_samples) return TooManySamples();
-        window.points.push_back(Point{cur.T(), cur.V()});
-        ++q_.current_samples;
-      }
-      if (window.points.empty()) continue;
+      while (lo < points.size() && points[lo].t < mint) ++lo;
+      hi = std::max(hi, lo);
+      while (hi < points.size() && points[hi].t <= maxt) ++hi;
+      const auto window = static_cast<int64_t>(hi - lo);
+      q_.current_samples += window - window_samples;
+      window_samples = window;
+      if (q_.current_samples > max_samples) return TooManySamples();
+      if (window == 0) continue;
+      fargs[matrix_index].points = points.subspan(lo, hi - lo);
       out.clear();
       FunctionContext ctx{call, ts, mint, maxt, state, out};
       SEXTANT_RETURN_IF_ERROR(impl(fargs, ctx));
       if (!out.empty()) ss.points.push_back(Point{ts, out[0].v});
     }
-    SEXTANT_RETURN_IF_ERROR(cur.status());
+    if (cur.has_value()) SEXTANT_RETURN_IF_ERROR(cur->status());
     if (!ss.points.empty()) {
       if (q_.current_samples + static_cast<int64_t>(ss.points.size()) > max_samples) {
         return TooManySamples();
@@ -620,7 +635,7 @@ absl::StatusOr<Matrix> Evaluator::EvalCall(Call& call) {
       mat.push_back(std::move(ss));
     }
   }
-  q_.current_samples -= static_cast<int64_t>(window.points.size());
+  q_.current_samples -= window_samples;
   q_.current_samples -= subquery_samples;
 
   if (name == "absent_over_time") {

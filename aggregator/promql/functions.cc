@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <memory>
 #include <numbers>
 #include <string>
@@ -227,7 +228,7 @@ absl::Status Absent(Args args, FunctionContext& ctx) {
 // a point at this step" into "no absent sample" and labels the steps without any itself. Called
 // with no series (null or no points), the absent() sample, labelled from the selector.
 absl::Status AbsentOverTime(Args args, FunctionContext& ctx) {
-  if (args[0].series != nullptr && !args[0].series->points.empty()) return EmitValue(ctx, 1);
+  if (!args[0].points.empty()) return EmitValue(ctx, 1);
   ctx.out.push_back(Sample{AbsentLabels(ctx.call), ctx.ts, 1});
   return absl::OkStatus();
 }
@@ -235,18 +236,18 @@ absl::Status AbsentOverTime(Args args, FunctionContext& ctx) {
 // ---------------------------------------------------------------------------------------------
 // Functions over a range vector.
 
-const std::vector<Point>* Points(Args args, size_t i) {
-  const Series* s = args[i].series;
-  if (s == nullptr || s->points.empty()) return nullptr;
-  return &s->points;
+// The window's points of range argument i; none when it is empty.
+std::optional<absl::Span<const Point>> Points(Args args, size_t i) {
+  if (args[i].points.empty()) return std::nullopt;
+  return args[i].points;
 }
 
 // rate(), increase() and delta(): the change over the window, extrapolated towards its edges as
 // Prometheus 2.42's extrapolatedRate does.
 absl::Status ExtrapolatedRate(Args args, FunctionContext& ctx, bool is_counter, bool is_rate) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr || pts->size() < 2) return absl::OkStatus();
-  const std::vector<Point>& p = *pts;
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts || pts->size() < 2) return absl::OkStatus();
+  absl::Span<const Point> p = *pts;
   const Point& first = p.front();
   const Point& last = p.back();
 
@@ -274,9 +275,12 @@ absl::Status ExtrapolatedRate(Args args, FunctionContext& ctx, bool is_counter, 
   double extrapolate_to = sampled_interval;
   extrapolate_to += duration_to_start < threshold ? duration_to_start : average_between / 2;
   extrapolate_to += duration_to_end < threshold ? duration_to_end : average_between / 2;
-  result = result * (extrapolate_to / sampled_interval);
-  if (is_rate) result = result / (static_cast<double>(ctx.range_end - ctx.range_start) / 1000);
-  return EmitValue(ctx, result);
+  // Prometheus scales the extrapolation factor by the range before applying it; the order
+  // matters to the last bit, which resets() and changes() over a subquery can turn into whole
+  // numbers.
+  double factor = extrapolate_to / sampled_interval;
+  if (is_rate) factor /= static_cast<double>(ctx.range_end - ctx.range_start) / 1000;
+  return EmitValue(ctx, result * factor);
 }
 
 absl::Status Rate(Args args, FunctionContext& ctx) {
@@ -291,8 +295,8 @@ absl::Status Delta(Args args, FunctionContext& ctx) {
 
 // irate() and idelta(): from the last two points.
 absl::Status InstantValue(Args args, FunctionContext& ctx, bool is_rate) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr || pts->size() < 2) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts || pts->size() < 2) return absl::OkStatus();
   const Point& last = (*pts)[pts->size() - 1];
   const Point& prev = (*pts)[pts->size() - 2];
   double result = (is_rate && last.v < prev.v) ? last.v : last.v - prev.v;
@@ -307,7 +311,7 @@ absl::Status Idelta(Args args, FunctionContext& ctx) { return InstantValue(args,
 
 // Least-squares fit of the points, x in seconds relative to `intercept_time`: the slope and the
 // value at intercept_time.
-std::pair<double, double> LinearRegression(const std::vector<Point>& p, int64_t intercept_time) {
+std::pair<double, double> LinearRegression(absl::Span<const Point> p, int64_t intercept_time) {
   double n = 0, sum_x = 0, c_x = 0, sum_y = 0, c_y = 0, sum_xy = 0, c_xy = 0, sum_x2 = 0, c_x2 = 0;
   const double init_y = p[0].v;
   bool const_y = true;
@@ -336,15 +340,15 @@ std::pair<double, double> LinearRegression(const std::vector<Point>& p, int64_t 
 }
 
 absl::Status Deriv(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr || pts->size() < 2) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts || pts->size() < 2) return absl::OkStatus();
   // Relative to the first point's time, for precision (Prometheus issue 2674).
   return EmitValue(ctx, LinearRegression(*pts, pts->front().t).first);
 }
 
 absl::Status PredictLinear(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr || pts->size() < 2) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts || pts->size() < 2) return absl::OkStatus();
   const auto [slope, intercept] = LinearRegression(*pts, ctx.ts);
   return EmitValue(ctx, slope * args[1].scalar + intercept);
 }
@@ -360,9 +364,9 @@ absl::Status HoltWinters(Args args, FunctionContext& ctx) {
     return absl::FailedPreconditionError(
         absl::StrCat("invalid trend factor. Expected: 0 < tf < 1, got: ", GoFormatF(tf)));
   }
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr || pts->size() < 2) return absl::OkStatus();
-  const std::vector<Point>& p = *pts;
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts || pts->size() < 2) return absl::OkStatus();
+  absl::Span<const Point> p = *pts;
   double s0 = 0;
   double s1 = p[0].v;
   double b = p[1].v - p[0].v;
@@ -378,8 +382,8 @@ absl::Status HoltWinters(Args args, FunctionContext& ctx) {
 }
 
 absl::Status AvgOverTime(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts) return absl::OkStatus();
   // An incremental mean (no overflow for large values), Kahan-compensated.
   double mean = 0, c = 0, count = 0;
   for (const Point& pt : *pts) {
@@ -396,22 +400,22 @@ absl::Status AvgOverTime(Args args, FunctionContext& ctx) {
 }
 
 absl::Status CountOverTime(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts) return absl::OkStatus();
   return EmitValue(ctx, static_cast<double>(pts->size()));
 }
 
 absl::Status LastOverTime(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts) return absl::OkStatus();
   return EmitValue(ctx, pts->back().v);
 }
 
 // max_over_time/min_over_time: NaN loses to any number; all NaN gives NaN.
 template <bool kMax>
 absl::Status ExtremeOverTime(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts) return absl::OkStatus();
   double r = pts->front().v;
   for (const Point& pt : *pts) {
     if ((kMax ? pt.v > r : pt.v < r) || std::isnan(r)) r = pt.v;
@@ -420,15 +424,15 @@ absl::Status ExtremeOverTime(Args args, FunctionContext& ctx) {
 }
 
 absl::Status SumOverTime(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts) return absl::OkStatus();
   double sum = 0, c = 0;
   for (const Point& pt : *pts) KahanSumInc(pt.v, sum, c);
   return EmitValue(ctx, std::isinf(sum) ? sum : sum + c);
 }
 
 // The population variance (Welford's method, Kahan-compensated).
-double Variance(const std::vector<Point>& p) {
+double Variance(absl::Span<const Point> p) {
   double count = 0, mean = 0, c_mean = 0, aux = 0, c_aux = 0;
   for (const Point& pt : p) {
     count++;
@@ -440,19 +444,19 @@ double Variance(const std::vector<Point>& p) {
 }
 
 absl::Status StddevOverTime(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts) return absl::OkStatus();
   return EmitValue(ctx, std::sqrt(Variance(*pts)));
 }
 
 absl::Status StdvarOverTime(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts) return absl::OkStatus();
   return EmitValue(ctx, Variance(*pts));
 }
 
 absl::Status PresentOverTime(Args args, FunctionContext& ctx) {
-  if (Points(args, 0) == nullptr) return absl::OkStatus();
+  if (!Points(args, 0)) return absl::OkStatus();
   return EmitValue(ctx, 1);
 }
 
@@ -475,8 +479,8 @@ double Quantile(double q, std::vector<double> values) {
 }
 
 absl::Status QuantileOverTime(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 1);
-  if (pts == nullptr) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 1);
+  if (!pts) return absl::OkStatus();
   std::vector<double> values;
   values.reserve(pts->size());
   for (const Point& pt : *pts) values.push_back(pt.v);
@@ -484,8 +488,8 @@ absl::Status QuantileOverTime(Args args, FunctionContext& ctx) {
 }
 
 absl::Status Resets(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts) return absl::OkStatus();
   int resets = 0;
   for (size_t i = 1; i < pts->size(); ++i) {
     if ((*pts)[i].v < (*pts)[i - 1].v) ++resets;
@@ -494,8 +498,8 @@ absl::Status Resets(Args args, FunctionContext& ctx) {
 }
 
 absl::Status Changes(Args args, FunctionContext& ctx) {
-  const std::vector<Point>* pts = Points(args, 0);
-  if (pts == nullptr) return absl::OkStatus();
+  const std::optional<absl::Span<const Point>> pts = Points(args, 0);
+  if (!pts) return absl::OkStatus();
   int changes = 0;
   for (size_t i = 1; i < pts->size(); ++i) {
     const double cur = (*pts)[i].v;

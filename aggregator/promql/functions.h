@@ -17,7 +17,9 @@ namespace sextant::promql::internal {
 // One argument of one call at one step; the field matching the argument's type is set.
 struct FunctionArg {
   const Vector* vector = nullptr;  // an instant vector, evaluated at this step
-  const Series* series = nullptr;  // a range vector: one series, its points in the window
+  // A range vector: the points of one series inside this step's window (empty only when a
+  // function is called without one, as absent_over_time may be).
+  absl::Span<const Point> points;
   double scalar = 0;               // a scalar, evaluated at this step
   absl::string_view string;        // a string literal
 };

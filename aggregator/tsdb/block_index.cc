@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "aggregator/tsdb/crc32c.h"
 
 // Index file format (Prometheus's index v2, tsdb/docs/format/index.md). Integers are big-endian;
 // "section" means  len <be32> | body <len bytes> | CRC32C(body) <be32>.
@@ -69,7 +70,7 @@ class Encbuf {
   void Section(absl::string_view body) {
     Be32(static_cast<uint32_t>(body.size()));
     b_.append(body.data(), body.size());
-    Be32(BlockCrc32c(body));
+    Be32(Crc32c(body));
   }
 
  private:
@@ -212,7 +213,7 @@ absl::StatusOr<std::string> EncodeIndex(const std::vector<IndexSeries>& series) 
     }
     out.Uvarint(body.size());
     out.str().append(body.str());
-    out.Be32(BlockCrc32c(body.str()));
+    out.Be32(Crc32c(body.str()));
   }
 
   // Label indices: the values of each name as symbol references.
@@ -277,7 +278,7 @@ absl::StatusOr<std::string> EncodeIndex(const std::vector<IndexSeries>& series) 
   Encbuf t;
   for (uint64_t off : toc) t.Be64(off);
   out.str().append(t.str());
-  out.Be32(BlockCrc32c(t.str()));
+  out.Be32(Crc32c(t.str()));
   if (out.size() > 0xffffffffu * uint64_t{16}) {
     return absl::InvalidArgumentError("index: file past 64 GiB");
   }
@@ -323,7 +324,7 @@ absl::StatusOr<absl::string_view> ReadSection(absl::string_view data, uint64_t o
         absl::StrCat(what, " at ", offset, ": length ", len, " past the end of the file"));
   }
   absl::string_view body = data.substr(offset + 4, len);
-  if (BlockCrc32c(body) != ReadBe32(data, offset + 4 + len)) {
+  if (Crc32c(body) != ReadBe32(data, offset + 4 + len)) {
     return absl::DataLossError(absl::StrCat(what, " at ", offset, ": checksum mismatch"));
   }
   return body;
@@ -343,7 +344,7 @@ absl::Status IndexReader::Parse() {
   }
   const size_t toc_at = data_.size() - kTocSize;
   absl::string_view toc_bytes = data_.substr(toc_at, 48);
-  if (BlockCrc32c(toc_bytes) != ReadBe32(data_, toc_at + 48)) {
+  if (Crc32c(toc_bytes) != ReadBe32(data_, toc_at + 48)) {
     return Fail("table of contents checksum mismatch");
   }
   Decbuf toc(toc_bytes);
@@ -455,7 +456,7 @@ absl::Status IndexReader::Series(uint32_t ref, prom::Labels* labels,
     return Fail(absl::StrCat(what, ": length ", len, " past the end of the file"));
   }
   absl::string_view body = data_.substr(start, len);
-  if (BlockCrc32c(body) != ReadBe32(data_, start + len)) {
+  if (Crc32c(body) != ReadBe32(data_, start + len)) {
     return Fail(absl::StrCat(what, ": checksum mismatch"));
   }
   Decbuf d(body);

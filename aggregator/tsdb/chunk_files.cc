@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "aggregator/tsdb/crc32c.h"
 
 // Chunk segment file format (Prometheus's chunks format 1, tsdb/docs/format/chunks.md):
 //   magic 0x85BD40DD <be32> | version 1 <1 byte> | padding 0 <3 bytes>
@@ -32,16 +33,6 @@ constexpr char kSegmentVersion = 1;
 constexpr size_t kSegmentHeaderSize = 8;
 constexpr char kEncodingXor = 1;
 constexpr size_t kFlushBytes = 1 << 20;
-
-std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
 
 void PutBe32(std::string* out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
@@ -67,13 +58,6 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
 std::string SegmentName(uint32_t index) { return absl::StrFormat("%06d", index + 1); }
 
 }  // namespace
-
-uint32_t BlockCrc32c(absl::string_view data, uint32_t crc) {
-  static const std::array<uint32_t, 256> table = MakeCrcTable();
-  crc = ~crc;
-  for (char ch : data) crc = table[(crc ^ static_cast<unsigned char>(ch)) & 0xff] ^ (crc >> 8);
-  return ~crc;
-}
 
 absl::StatusOr<std::shared_ptr<const MappedFile>> MappedFile::Open(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -197,8 +181,8 @@ absl::StatusOr<uint64_t> ChunkSegmentWriter::Write(absl::string_view xor_chunk) 
   const uint64_t ref = MakeChunkRef(segment_ - 1, static_cast<uint32_t>(size_));
   buffer_.append(head);
   buffer_.append(xor_chunk.data(), xor_chunk.size());
-  uint32_t crc = BlockCrc32c(absl::string_view(&head[head.size() - 1], 1));
-  crc = BlockCrc32c(xor_chunk, crc);
+  uint32_t crc = Crc32c(absl::string_view(&head[head.size() - 1], 1));
+  crc = Crc32cExtend(crc, xor_chunk);
   PutBe32(&buffer_, crc);
   size_ += total;
   if (buffer_.size() >= kFlushBytes) {
@@ -281,7 +265,7 @@ absl::Status ChunkSegmentReader::Chunk(uint64_t ref, absl::string_view* bytes,
     return fail(absl::StrCat("unsupported chunk encoding ", int{data[pos]}));
   }
   const absl::string_view covered = data.substr(pos, len + 1);
-  if (BlockCrc32c(covered) != Be32(data.data() + pos + 1 + len)) return fail("checksum mismatch");
+  if (Crc32c(covered) != Be32(data.data() + pos + 1 + len)) return fail("checksum mismatch");
   *bytes = covered.substr(1);
   *owner = segments_[segment];
   return absl::OkStatus();

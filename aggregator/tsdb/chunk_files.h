@@ -14,10 +14,6 @@
 
 namespace sextant::tsdb {
 
-// CRC32-Castagnoli of `data` (as Go's crc32.Checksum with the Castagnoli table), continuing from
-// `crc` (0 to start).
-uint32_t BlockCrc32c(absl::string_view data, uint32_t crc = 0);
-
 // A whole file mapped read-only; unmapped when the last reference goes. Immutable; thread-safe.
 class MappedFile {
  public:

@@ -62,7 +62,7 @@ FunctionArg VecArg(const Vector& v) {
 }
 FunctionArg SeriesArg(const Series& s) {
   FunctionArg a;
-  a.series = &s;
+  a.points = s.points;
   return a;
 }
 FunctionArg ScalarArg(double v) {

@@ -235,10 +235,5 @@ TEST(BlockIndexTest, ChunkSegmentsRoundTripAcrossCuts) {
   EXPECT_EQ((*r)->Chunk(refs[0] + 1, &got, &owner).code(), absl::StatusCode::kDataLoss);
 }
 
-TEST(BlockIndexTest, Crc32cMatchesTheCastagnoliCheckValue) {
-  EXPECT_EQ(BlockCrc32c("123456789"), 0xE3069283u);
-  EXPECT_EQ(BlockCrc32c("56789", BlockCrc32c("1234")), 0xE3069283u);
-}
-
 }  // namespace
 }  // namespace sextant::tsdb
