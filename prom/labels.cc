@@ -50,8 +50,14 @@ bool IsValidMetricName(absl::string_view name) {
                      [](char c) { return IsNameStart(c) || IsDigit(c) || c == ':'; });
 }
 
-Labels::Labels(std::vector<Label> sorted)
-    : labels_(std::move(sorted)), hash_(ComputeHash(labels_)) {}
+Labels::Labels(std::vector<Label> sorted) : hash_(ComputeHash(sorted)) {
+  if (!sorted.empty()) rep_ = std::make_shared<const std::vector<Label>>(std::move(sorted));
+}
+
+const std::vector<Label>& Labels::EmptyLabels() {
+  static const std::vector<Label>* const empty = new std::vector<Label>();
+  return *empty;
+}
 
 Labels::Labels(std::initializer_list<std::pair<absl::string_view, absl::string_view>> labels) {
   std::vector<Label> v;
@@ -69,8 +75,8 @@ Labels::Labels(std::initializer_list<std::pair<absl::string_view, absl::string_v
       out.push_back(std::move(l));
     }
   }
-  labels_ = std::move(out);
-  hash_ = ComputeHash(labels_);
+  hash_ = ComputeHash(out);
+  if (!out.empty()) rep_ = std::make_shared<const std::vector<Label>>(std::move(out));
 }
 
 absl::StatusOr<Labels> Labels::FromUnsorted(std::vector<Label> labels) {
@@ -114,17 +120,17 @@ uint64_t Labels::HashOf(const LabelView* labels, size_t n) {
   return h;
 }
 
-bool Labels::Equals(const LabelView* labels, size_t n) const {
+bool Labels::Equals(const LabelView* views, size_t n) const {
+  const std::vector<Label>& mine = labels();
   size_t j = 0;
   for (size_t i = 0; i < n; ++i) {
-    if (labels[i].value.empty()) continue;
-    if (j >= labels_.size() || labels_[j].name != labels[i].name ||
-        labels_[j].value != labels[i].value) {
+    if (views[i].value.empty()) continue;
+    if (j >= mine.size() || mine[j].name != views[i].name || mine[j].value != views[i].value) {
       return false;
     }
     ++j;
   }
-  return j == labels_.size();
+  return j == mine.size();
 }
 
 uint64_t Labels::ComputeHash(const std::vector<Label>& labels) {
@@ -137,9 +143,9 @@ uint64_t Labels::ComputeHash(const std::vector<Label>& labels) {
 }
 
 absl::string_view Labels::Get(absl::string_view name) const {
-  auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
+  auto it = std::lower_bound(labels().begin(), labels().end(), name,
                              [](const Label& l, absl::string_view n) { return l.name < n; });
-  if (it != labels_.end() && it->name == name) return it->value;
+  if (it != labels().end() && it->name == name) return it->value;
   return "";
 }
 
@@ -147,9 +153,9 @@ bool Labels::Has(absl::string_view name) const { return !Get(name).empty(); }
 
 Labels Labels::With(absl::string_view name, absl::string_view value) const {
   std::vector<Label> out;
-  out.reserve(labels_.size() + 1);
+  out.reserve(labels().size() + 1);
   bool placed = false;
-  for (const Label& l : labels_) {
+  for (const Label& l : labels()) {
     if (!placed && l.name >= name) {
       if (!value.empty()) out.push_back(Label{std::string(name), std::string(value)});
       placed = true;
@@ -163,8 +169,8 @@ Labels Labels::With(absl::string_view name, absl::string_view value) const {
 
 Labels Labels::Without(std::initializer_list<absl::string_view> names) const {
   std::vector<Label> out;
-  out.reserve(labels_.size());
-  for (const Label& l : labels_) {
+  out.reserve(labels().size());
+  for (const Label& l : labels()) {
     if (std::find(names.begin(), names.end(), l.name) == names.end()) out.push_back(l);
   }
   return Labels(std::move(out));
@@ -193,22 +199,22 @@ std::string EscapeLabelValue(absl::string_view v) {
 
 std::string Labels::ToString() const {
   std::string out = "{";
-  for (size_t i = 0; i < labels_.size(); ++i) {
+  for (size_t i = 0; i < labels().size(); ++i) {
     if (i > 0) out += ", ";
-    absl::StrAppend(&out, labels_[i].name, "=\"", EscapeLabelValue(labels_[i].value), "\"");
+    absl::StrAppend(&out, labels()[i].name, "=\"", EscapeLabelValue(labels()[i].value), "\"");
   }
   out += "}";
   return out;
 }
 
 int Labels::Compare(const Labels& a, const Labels& b) {
-  size_t n = std::min(a.labels_.size(), b.labels_.size());
+  size_t n = std::min(a.labels().size(), b.labels().size());
   for (size_t i = 0; i < n; ++i) {
-    if (int c = a.labels_[i].name.compare(b.labels_[i].name); c != 0) return c < 0 ? -1 : 1;
-    if (int c = a.labels_[i].value.compare(b.labels_[i].value); c != 0) return c < 0 ? -1 : 1;
+    if (int c = a.labels()[i].name.compare(b.labels()[i].name); c != 0) return c < 0 ? -1 : 1;
+    if (int c = a.labels()[i].value.compare(b.labels()[i].value); c != 0) return c < 0 ? -1 : 1;
   }
-  if (a.labels_.size() == b.labels_.size()) return 0;
-  return a.labels_.size() < b.labels_.size() ? -1 : 1;
+  if (a.labels().size() == b.labels().size()) return 0;
+  return a.labels().size() < b.labels().size() ? -1 : 1;
 }
 
 }  // namespace sextant::prom

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,7 +39,7 @@ bool IsValidMetricName(absl::string_view name);
 using ::sextant::IsValidUtf8;
 
 // An immutable set of labels, sorted by name, names unique. The hash is computed once at
-// construction, so hashing and inequality checks are cheap. Empty values are dropped, as in
+// construction, so hashing and inequality checks are cheap; copies share the labels. Empty values are dropped, as in
 // Prometheus (a label with an empty value is the same as no label). Value type; thread-compatible.
 class Labels {
  public:
@@ -52,11 +53,11 @@ class Labels {
   // order (debug builds). For hot paths whose input was validated.
   static Labels FromSortedUnchecked(std::vector<Label> labels);
 
-  const std::vector<Label>& labels() const { return labels_; }
-  size_t size() const { return labels_.size(); }
-  bool empty() const { return labels_.empty(); }
-  auto begin() const { return labels_.begin(); }
-  auto end() const { return labels_.end(); }
+  const std::vector<Label>& labels() const { return rep_ != nullptr ? *rep_ : EmptyLabels(); }
+  size_t size() const { return labels().size(); }
+  bool empty() const { return rep_ == nullptr; }
+  auto begin() const { return labels().begin(); }
+  auto end() const { return labels().end(); }
 
   // The value of `name`, or "" when absent.
   absl::string_view Get(absl::string_view name) const;
@@ -78,7 +79,7 @@ class Labels {
   std::string ToString() const;
 
   friend bool operator==(const Labels& a, const Labels& b) {
-    return a.hash_ == b.hash_ && a.labels_ == b.labels_;
+    return a.hash_ == b.hash_ && (a.rep_ == b.rep_ || a.labels() == b.labels());
   }
   friend bool operator<(const Labels& a, const Labels& b) { return Compare(a, b) < 0; }
   // Prometheus's order: label by label, name then value; a prefix sorts first.
@@ -93,7 +94,11 @@ class Labels {
   explicit Labels(std::vector<Label> sorted);
   static uint64_t ComputeHash(const std::vector<Label>& labels);
 
-  std::vector<Label> labels_;
+  static const std::vector<Label>& EmptyLabels();
+
+  // Shared and never modified, so copies are cheap (queries copy label sets per sample); null
+  // for the empty set.
+  std::shared_ptr<const std::vector<Label>> rep_;
   uint64_t hash_ = ComputeHash({});
 };
 

@@ -1,36 +1,17 @@
 #include "aggregator/api/prom_json.h"
 
-#include <charconv>
 #include <cmath>
 #include <type_traits>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "aggregator/promql/go_float.h"
 #include "common/utf8.h"
 
 namespace sextant::api {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-// Shortest round-trip digits of a finite `v` in `format` (std::to_chars, which formats as Go's
-// strconv does for 'f' and 'e' with precision -1).
-void AppendShortest(std::string* out, double v, std::chars_format format) {
-  char buf[400];  // fixed notation of 1e308 or 5e-324 fits
-  std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), v, format);
-  out->append(buf, r.ptr);
-}
-
-bool AppendNonFinite(std::string* out, double v) {
-  if (std::isnan(v)) {
-    out->append("NaN");
-  } else if (std::isinf(v)) {
-    out->append(v > 0 ? "+Inf" : "-Inf");
-  } else {
-    return false;
-  }
-  return true;
-}
 
 void AppendPoint(std::string* out, int64_t t, double v) {
   out->push_back('[');
@@ -99,19 +80,13 @@ void AppendJsonString(std::string* out, absl::string_view s) {
   out->push_back('"');
 }
 
-std::string FormatFloatPlain(double v) {
-  std::string out;
-  if (!AppendNonFinite(&out, v)) AppendShortest(&out, v, std::chars_format::fixed);
-  return out;
-}
+std::string FormatFloatPlain(double v) { return promql::GoFormatFloat(v, 'f'); }
 
 void AppendSampleValue(std::string* out, double v) {
   out->push_back('"');
-  if (!AppendNonFinite(out, v)) {
-    const double abs = std::fabs(v);
-    const bool exponent = abs != 0 && (abs < 1e-6 || abs >= 1e21);
-    AppendShortest(out, v, exponent ? std::chars_format::scientific : std::chars_format::fixed);
-  }
+  const double abs = std::fabs(v);
+  const bool exponent = abs != 0 && (abs < 1e-6 || abs >= 1e21);  // NaN: neither
+  promql::AppendGoFloat(out, v, exponent ? 'e' : 'f');
   out->push_back('"');
 }
 
@@ -134,7 +109,7 @@ void AppendSampleTimestamp(std::string* out, int64_t ms) {
 
 void AppendFloatTimestamp(std::string* out, int64_t ms) {
   // |ms / 1000| is below 1e21 and, unless zero, at least 1e-3: Go writes it without exponent.
-  AppendShortest(out, static_cast<double>(ms) / 1000, std::chars_format::fixed);
+  promql::AppendGoFloat(out, static_cast<double>(ms) / 1000, 'f');
 }
 
 void AppendLabels(std::string* out, const prom::Labels& labels) {
@@ -159,7 +134,7 @@ std::string EncodeQueryData(const promql::Value& value) {
           out.append(R"({"resultType":"scalar","result":[)");
           AppendFloatTimestamp(&out, v.t);
           out.append(",\"");
-          out.append(FormatFloatPlain(v.v));
+          promql::AppendGoFloat(&out, v.v, 'f');
           out.append("\"]}");
         } else if constexpr (std::is_same_v<T, promql::String>) {
           out.append(R"({"resultType":"string","result":[)");

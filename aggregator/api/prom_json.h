@@ -21,8 +21,8 @@ namespace sextant::api {
 // of invalid UTF-8 as \ufffd, everything else as is.
 void AppendJsonString(std::string* out, absl::string_view s);
 
-// Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest decimal that reads back as `v`, never
-// with an exponent; "+Inf", "-Inf", "NaN".
+// Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that read back as `v`, never
+// with an exponent, padded with zeros ("9223372036854776000"); "+Inf", "-Inf", "NaN".
 std::string FormatFloatPlain(double v);
 
 // A sample value as Prometheus writes it inside a vector or matrix (quoted): the plain form,

@@ -1,9 +1,7 @@
 #include "aggregator/api/query_api.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <map>
 #include <utility>
@@ -12,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/api/prom_json.h"
+#include "aggregator/promql/go_float.h"
 #include "aggregator/promql/parser.h"
 #include "common/build_info.h"
 #include "prom/labels.h"
@@ -37,15 +36,6 @@ int64_t WrapMul(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
 }
 
-// Go's float64 -> int64 conversion on amd64: truncation, and the minimum for NaN and values out
-// of range.
-int64_t GoFloatToInt64(double d) {
-  if (std::isnan(d) || d >= 9223372036854775808.0 || d < -9223372036854775808.0) {
-    return std::numeric_limits<int64_t>::min();
-  }
-  return static_cast<int64_t>(d);
-}
-
 // time.Unix(sec, nsec): brings nsec into [0, 1e9), wrapping as Go does.
 ApiTime NormalizedTime(int64_t sec, int64_t nsec) {
   if (nsec < 0 || nsec >= kNanosPerSecond) {
@@ -61,67 +51,6 @@ ApiTime NormalizedTime(int64_t sec, int64_t nsec) {
 }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-char Lower(char c) { return static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(c))); }
-
-// Go's strconv underscoreOK: underscores only between digits (or after a base prefix).
-bool UnderscoresOk(absl::string_view s) {
-  char saw = '^';
-  size_t i = 0;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-  bool hex = false;
-  if (s.size() >= 2 && s[0] == '0' &&
-      (Lower(s[1]) == 'b' || Lower(s[1]) == 'o' || Lower(s[1]) == 'x')) {
-    i = 2;
-    saw = '0';
-    hex = Lower(s[1]) == 'x';
-  }
-  for (; i < s.size(); ++i) {
-    if (IsDigit(s[i]) || (hex && Lower(s[i]) >= 'a' && Lower(s[i]) <= 'f')) {
-      saw = '0';
-      continue;
-    }
-    if (s[i] == '_') {
-      if (saw != '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw == '_') return false;
-    saw = '!';
-  }
-  return saw != '_';
-}
-
-size_t CommonPrefixLenIgnoreCase(absl::string_view s, absl::string_view prefix) {
-  size_t n = 0;
-  while (n < s.size() && n < prefix.size() && Lower(s[n]) == prefix[n]) ++n;
-  return n;
-}
-
-// The "Inf"/"Infinity"/"NaN" forms of Go's ParseFloat.
-std::optional<double> ParseGoSpecial(absl::string_view s) {
-  if (s.empty()) return std::nullopt;
-  double sign = 1;
-  size_t nsign = 0;
-  absl::string_view rest = s;
-  if (s[0] == '+' || s[0] == '-') {
-    if (s[0] == '-') sign = -1;
-    nsign = 1;
-    rest.remove_prefix(1);
-  }
-  if (!rest.empty() && Lower(rest[0]) == 'i') {
-    size_t n = CommonPrefixLenIgnoreCase(rest, "infinity");
-    if (n > 3 && n < 8) n = 3;
-    if ((n == 3 || n == 8) && nsign + n == s.size()) {
-      return sign * std::numeric_limits<double>::infinity();
-    }
-    return std::nullopt;
-  }
-  if (nsign == 0 && !rest.empty() && Lower(rest[0]) == 'n' &&
-      CommonPrefixLenIgnoreCase(rest, "nan") == 3 && s.size() == 3) {
-    return std::numeric_limits<double>::quiet_NaN();
-  }
-  return std::nullopt;
-}
 
 // Go's strconv.Atoi: an optional sign and decimal digits, within int64.
 std::optional<int64_t> GoAtoi(absl::string_view s) {
@@ -403,57 +332,7 @@ ApiTime ApiTime::FromAbsl(absl::Time t) {
   return ApiTime{sec, absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(sec))};
 }
 
-std::optional<double> ParseGoFloat(absl::string_view s) {
-  if (std::optional<double> special = ParseGoSpecial(s)) return special;
-  // Go's readFloat syntax: [+-] (digits [. digits] | 0x hexdigits [. hexdigits] p exp) [e exp].
-  size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  bool hex = false;
-  if (i + 1 < s.size() && s[i] == '0' && Lower(s[i + 1]) == 'x') {
-    hex = true;
-    i += 2;
-  }
-  bool underscores = false;
-  bool saw_dot = false;
-  bool saw_digits = false;
-  for (; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '_') {
-      underscores = true;
-    } else if (c == '.') {
-      if (saw_dot) break;
-      saw_dot = true;
-    } else if (IsDigit(c) || (hex && Lower(c) >= 'a' && Lower(c) <= 'f')) {
-      saw_digits = true;
-    } else {
-      break;
-    }
-  }
-  if (!saw_digits) return std::nullopt;
-  bool saw_exp = false;
-  if (i < s.size() && Lower(s[i]) == (hex ? 'p' : 'e')) {
-    saw_exp = true;
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (i >= s.size() || !IsDigit(s[i])) return std::nullopt;
-    for (; i < s.size() && (IsDigit(s[i]) || s[i] == '_'); ++i) {
-      if (s[i] == '_') underscores = true;
-    }
-  }
-  if (i != s.size() || (hex && !saw_exp)) return std::nullopt;
-  if (underscores && !UnderscoresOk(s)) return std::nullopt;
-  std::string clean;
-  clean.reserve(s.size());
-  for (char c : s) {
-    if (c != '_') clean.push_back(c);
-  }
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(clean.c_str(), &end);
-  if (end != clean.c_str() + clean.size()) return std::nullopt;
-  if (errno == ERANGE && std::isinf(v)) return std::nullopt;  // Go: ErrRange on overflow
-  return v;
-}
+std::optional<double> ParseGoFloat(absl::string_view s) { return promql::ParseGoFloat(s); }
 
 absl::StatusOr<ApiTime> ParseApiTime(absl::string_view s) {
   if (std::optional<double> t = ParseGoFloat(s)) {
@@ -468,7 +347,7 @@ absl::StatusOr<ApiTime> ParseApiTime(absl::string_view s) {
       frac = std::modf(*t, &whole);
     }
     const double ns = std::round(frac * 1000) / 1000;
-    return NormalizedTime(GoFloatToInt64(whole), GoFloatToInt64(ns * 1e9));
+    return NormalizedTime(promql::GoFloatToInt64(whole), promql::GoFloatToInt64(ns * 1e9));
   }
   if (std::optional<ApiTime> t = ParseRfc3339(s)) return *t;
   if (s == kMinTimeText) return ApiTime::Min();
@@ -484,7 +363,7 @@ absl::StatusOr<int64_t> ParseApiDuration(absl::string_view s) {
       return absl::InvalidArgumentError(absl::StrCat("cannot parse ", prom::GoQuote(s),
                                                      " to a valid duration. It overflows int64"));
     }
-    return GoFloatToInt64(ns);
+    return promql::GoFloatToInt64(ns);
   }
   if (absl::StatusOr<int64_t> ms = promql::ParseDuration(s);
       ms.ok() && *ms <= std::numeric_limits<int64_t>::max() / kNanosPerMilli) {

@@ -59,6 +59,9 @@ struct EngineOptions {
   // The step of a subquery written without one, `x[1h:]` (default 1m, Prometheus's default
   // evaluation interval).
   absl::Duration default_subquery_step = absl::Minutes(1);
+  // Threads one query uses for work that is independent per series (decoding selected series,
+  // functions over range vectors) when there is enough of it (default 0: the CPU count).
+  int parallelism = 0;
 };
 
 struct QueryResult {

@@ -2,17 +2,16 @@
 // order of first appearance, the running mean of avg, the running variance of stddev/stdvar,
 // topk/bottomk through Go's container/heap (so ties come out in Prometheus's order).
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <deque>
 #include <cstdint>
-#include <cstdlib>
-#include <limits>
+#include <deque>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/promql/evaluator.h"
+#include "aggregator/promql/functions.h"
+#include "aggregator/promql/go_float.h"
 #include "prom/matcher.h"
 
 namespace sextant::promql::internal {
@@ -82,26 +81,6 @@ void SortReverse(std::vector<Sample>& h, Less less) {
 bool TopLess(const Sample& a, const Sample& b) { return std::isnan(a.v) || a.v < b.v; }
 bool BottomLess(const Sample& a, const Sample& b) { return std::isnan(a.v) || a.v > b.v; }
 
-// Prometheus's quantile(): linear interpolation between the closest ranks.
-double Quantile(double q, std::vector<Sample>& values) {
-  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
-  if (q < 0) return -std::numeric_limits<double>::infinity();
-  if (q > 1) return std::numeric_limits<double>::infinity();
-  if (std::isnan(q)) return std::numeric_limits<double>::quiet_NaN();
-  std::stable_sort(values.begin(), values.end(), [](const Sample& a, const Sample& b) {
-    if (std::isnan(a.v)) return !std::isnan(b.v);
-    if (std::isnan(b.v)) return false;
-    return a.v < b.v;
-  });
-  const double n = static_cast<double>(values.size());
-  const double rank = q * (n - 1);
-  const double lower = std::max(0.0, std::floor(rank));
-  const double upper = std::min(n - 1, lower + 1);
-  const double weight = rank - std::floor(rank);
-  return values[static_cast<size_t>(lower)].v * (1 - weight) +
-         values[static_cast<size_t>(upper)].v * weight;
-}
-
 bool Listed(const std::vector<std::string>& names, absl::string_view name) {
   return std::binary_search(names.begin(), names.end(), name,
                             [](absl::string_view a, absl::string_view b) { return a < b; });
@@ -123,7 +102,8 @@ struct Group {
   double value = 0;
   double mean = 0;
   int64_t count = 0;
-  std::vector<Sample> heap;
+  std::vector<Sample> heap;    // topk, bottomk
+  std::vector<double> values;  // quantile
 };
 
 }  // namespace
@@ -141,56 +121,9 @@ std::string GroupingKey(const prom::Labels& l, const std::vector<std::string>& g
   return key;
 }
 
-std::string GoFormatFloatF(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  // The shortest digits that round-trip, laid out without an exponent (Go pads with zeros
-  // where an exact expansion would print more digits).
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string sci(buf, res.ptr);
-  std::string out;
-  size_t i = 0;
-  if (sci[0] == '-') {
-    out += '-';
-    i = 1;
-  }
-  const size_t e = sci.find('e');
-  std::string digits;
-  for (size_t j = i; j < e; ++j) {
-    if (sci[j] != '.') digits += sci[j];
-  }
-  const int exp = std::atoi(sci.c_str() + e + 1);
-  if (exp >= 0) {
-    const size_t int_len = static_cast<size_t>(exp) + 1;
-    if (digits.size() <= int_len) {
-      out += digits;
-      out.append(int_len - digits.size(), '0');
-    } else {
-      out += digits.substr(0, int_len);
-      out += '.';
-      out += digits.substr(int_len);
-    }
-  } else {
-    out += "0.";
-    out.append(static_cast<size_t>(-exp - 1), '0');
-    out += digits;
-  }
-  return out;
-}
+std::string GoFormatFloatF(double v) { return GoFormatFloat(v, 'f'); }
 
-std::string GoFormatFloatV(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string sci(buf, res.ptr);
-  const size_t e = sci.find('e');
-  const int exp = e == std::string::npos ? 0 : std::atoi(sci.c_str() + e + 1);
-  // %v is %g with the shortest digits: exponent form below 1e-4 and from 1e6 on.
-  if (exp < -4 || exp >= 6) return sci;
-  return GoFormatFloatF(v);
-}
+std::string GoFormatFloatV(double v) { return GoFormatFloat(v, 'g'); }
 
 absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& sorted_grouping,
                        bool without, double param, const std::string& label, const Vector& vec,
@@ -252,8 +185,10 @@ absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& sorted_gr
           break;
         case AggregateOp::kTopk:
         case AggregateOp::kBottomk:
-        case AggregateOp::kQuantile:
           g.heap.push_back(Sample{s.metric, 0, s.v});
+          break;
+        case AggregateOp::kQuantile:
+          g.values.push_back(s.v);
           break;
         case AggregateOp::kGroup:
           g.value = 1;
@@ -327,7 +262,7 @@ absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& sorted_gr
         }
         break;
       case AggregateOp::kQuantile:
-        g.heap.push_back(s);
+        g.values.push_back(s.v);
         break;
     }
   }
@@ -360,7 +295,7 @@ absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& sorted_gr
         for (Sample& s : g.heap) out.push_back(Sample{std::move(s.metric), 0, s.v});
         continue;
       case AggregateOp::kQuantile:
-        g.value = Quantile(param, g.heap);
+        g.value = Quantile(param, std::move(g.values));
         break;
       default:
         break;

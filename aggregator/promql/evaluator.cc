@@ -5,12 +5,16 @@
 
 #include <algorithm>
 #include <any>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/promql/functions.h"
 #include "common/status_macros.h"
@@ -28,6 +32,58 @@ struct LabelsPtrHash {
 struct LabelsPtrEq {
   bool operator()(const prom::Labels* a, const prom::Labels* b) const { return *a == *b; }
 };
+
+// Below this many series x steps, per-series work runs on the calling thread alone.
+constexpr int64_t kMinParallelWork = 200'000;
+
+// Runs the per-series function for every index in [0, n), on up to `q.options.parallelism`
+// threads when the work (n x steps) is large: threads take indices in increasing order from a
+// shared counter. `make_worker()` runs once per thread and returns that thread's function
+// (so each has its own buffers). Returns the error of the lowest failing index (the same error
+// whatever the split), DeadlineExceeded once the deadline passes. The threads are joined before
+// it returns.
+template <typename MakeWorker>
+absl::Status ForEachSeries(const QueryContext& q, size_t n, int64_t steps, MakeWorker make_worker) {
+  size_t threads = q.options.parallelism > 0 ? static_cast<size_t>(q.options.parallelism)
+                                             : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, n);
+  if (static_cast<int64_t>(n) * std::max<int64_t>(steps, 1) < kMinParallelWork) threads = 1;
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> failed_at{n};
+  std::vector<absl::Status> errors(n > 0 && threads > 1 ? threads : 1);
+  std::vector<size_t> error_index(errors.size(), n);
+  auto run = [&](size_t t) {
+    auto fn = make_worker();
+    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
+      if (i > failed_at.load(std::memory_order_relaxed)) break;
+      absl::Status st = q.CheckDeadline();
+      if (st.ok()) st = fn(i);
+      if (!st.ok()) {
+        errors[t] = std::move(st);
+        error_index[t] = i;
+        size_t cur = failed_at.load();
+        while (i < cur && !failed_at.compare_exchange_weak(cur, i)) {
+        }
+        break;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < errors.size(); ++t) {
+    try {
+      pool.emplace_back(run, t);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: the others (and this one) do the rest
+    }
+  }
+  run(0);
+  for (std::thread& th : pool) th.join();
+  size_t best = 0;
+  for (size_t t = 1; t < errors.size(); ++t) {
+    if (error_index[t] < error_index[best]) best = t;
+  }
+  return errors[best];
+}
 
 // Reads points in increasing time from either a stored series or an evaluated one.
 class PointCursor {
@@ -209,11 +265,16 @@ absl::StatusOr<Matrix> Evaluator::RangeEval(const SeriesKeyFn* key_fn, StepFn fn
       SEXTANT_ASSIGN_OR_RETURN(matrices[i], Eval(*exprs[i]));
     }
   }
-  std::vector<std::vector<std::string>> series_keys(n);
+  // Each input series' key, interned: equal keys are one string, so a step may compare keys by
+  // address (StepInput::keys).
+  std::vector<std::vector<const std::string*>> series_keys(n);
+  absl::node_hash_set<std::string> interned_keys;
   if (key_fn != nullptr) {
     for (size_t i = 0; i < n; ++i) {
       series_keys[i].reserve(matrices[i].size());
-      for (const Series& s : matrices[i]) series_keys[i].push_back((*key_fn)(s.metric));
+      for (const Series& s : matrices[i]) {
+        series_keys[i].push_back(&*interned_keys.insert((*key_fn)(s.metric)).first);
+      }
     }
   }
 
@@ -253,9 +314,9 @@ absl::StatusOr<Matrix> Evaluator::RangeEval(const SeriesKeyFn* key_fn, StepFn fn
         vec[k].v = points[p].v;
         if (key_fn != nullptr) {
           if (k < in.keys[i].size()) {
-            in.keys[i][k] = &series_keys[i][si];
+            in.keys[i][k] = series_keys[i][si];
           } else {
-            in.keys[i].push_back(&series_keys[i][si]);
+            in.keys[i].push_back(series_keys[i][si]);
           }
         }
         ++k;
@@ -304,17 +365,17 @@ absl::StatusOr<Matrix> Evaluator::EvalVectorSelector(const VectorSelector& vs) {
   const SelectedSeries* sel = SeriesOf(vs);
   if (sel == nullptr) return absl::InternalError("vector selector was not populated");
   const int64_t lookback = q_.lookback_ms;
-  const int64_t max_samples = q_.options.max_samples;
-  Matrix mat;
-  for (const tsdb::SeriesChunks& s : sel->series) {
-    SEXTANT_RETURN_IF_ERROR(q_.CheckDeadline());
-    Series out{s.labels, {}};
+  const size_t num_series = sel->series.size();
+  const int64_t steps = NumSteps();
+  std::vector<Series> results(num_series);
+  auto one_series = [&](size_t si) -> absl::Status {
+    const tsdb::SeriesChunks& s = sel->series[si];
+    std::vector<Point>& points = results[si].points;
     PointCursor cur(s, sel->mint, sel->maxt);
     bool has_prev = false;
     int64_t prev_t = 0;
     double prev_v = 0;
     for (int64_t ts = start_; ts <= end_; ts += interval_) {
-      SEXTANT_RETURN_IF_ERROR(q_.Tick());
       const int64_t ref = ts - vs.offset_ms;
       while (cur.Valid() && cur.T() <= ref) {
         has_prev = true;
@@ -323,12 +384,20 @@ absl::StatusOr<Matrix> Evaluator::EvalVectorSelector(const VectorSelector& vs) {
         cur.Advance();
       }
       if (!has_prev || prev_t < ref - lookback || IsStaleNaN(prev_v)) continue;
-      if (q_.current_samples >= max_samples) return TooManySamples();
-      out.points.push_back(Point{ts, prev_v});
-      ++q_.current_samples;
+      if (points.empty()) points.reserve(static_cast<size_t>(std::min(steps, kMaxReservedPoints)));
+      points.push_back(Point{ts, prev_v});
     }
     SEXTANT_RETURN_IF_ERROR(cur.status());
-    if (!out.points.empty()) mat.push_back(std::move(out));
+    if (!points.empty()) results[si].metric = s.labels;
+    return absl::OkStatus();
+  };
+  SEXTANT_RETURN_IF_ERROR(ForEachSeries(q_, num_series, steps, [&]() { return one_series; }));
+  Matrix mat;
+  for (Series& series : results) {
+    if (series.points.empty()) continue;
+    q_.current_samples += static_cast<int64_t>(series.points.size());
+    if (q_.current_samples > q_.options.max_samples) return TooManySamples();
+    mat.push_back(std::move(series));
   }
   return mat;
 }
@@ -564,22 +633,28 @@ absl::StatusOr<Matrix> Evaluator::EvalCall(Call& call) {
 
   const int64_t max_samples = q_.options.max_samples;
   const bool keep_name = name == "last_over_time";
-  Matrix mat;
-  // The selected series' points are decoded once into `buf` as the window reaches them; the
-  // window of a step is buf[lo, buf.size()). A subquery's points are already in memory and are
-  // windowed in place. Only the window counts against the sample limit, as in Prometheus.
-  std::vector<Point> buf;
-  Vector out;
-  int64_t window_samples = 0;
-  for (size_t si = 0; si < num_series; ++si) {
-    SEXTANT_RETURN_IF_ERROR(q_.CheckDeadline());
+  // Series are independent: workers compute them in parallel (ForEachSeries), each with its own
+  // window buffer and function state; the sample accounting is replayed in series order after,
+  // so the outcome does not depend on the split.
+  struct Worker {
+    std::vector<FunctionArg> fargs;
+    std::any state;
+    std::vector<Point> buf;
+    Vector out;
+  };
+  std::vector<Series> results(num_series);
+  std::vector<int64_t> peak_window(num_series, 0);
+  std::vector<int64_t> last_window(num_series, 0);
+  auto one_series = [&](size_t si, Worker& w) -> absl::Status {
     const prom::Labels& labels =
         sel != nullptr ? sel->series[si].labels : subquery_result[si].metric;
-    Series ss{keep_name ? labels : DropMetricName(labels), {}};
+    Series& ss = results[si];
     std::optional<PointCursor> cur;
     absl::Span<const Point> points;
+    // A stored series' points are decoded once into `buf` as the window reaches them; a
+    // subquery's points are already in memory and are windowed in place.
     if (sel != nullptr) {
-      buf.clear();
+      w.buf.clear();
       cur.emplace(sel->series[si], sel->mint, sel->maxt);
     } else {
       points = subquery_result[si].points;
@@ -587,55 +662,68 @@ absl::StatusOr<Matrix> Evaluator::EvalCall(Call& call) {
     size_t lo = 0;
     size_t hi = 0;
     size_t step = 0;
+    int64_t peak = 0;
+    int64_t last = 0;
     for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
-      SEXTANT_RETURN_IF_ERROR(q_.Tick());
       for (size_t j = 0; j < n; ++j) {
         if (static_cast<int>(j) == matrix_index || call.args[j]->Type() != ValueType::kScalar) {
           continue;
         }
         const Matrix& m = others[j];
-        fargs[j].scalar = !m.empty() && step < m[0].points.size()
-                              ? m[0].points[step].v
-                              : std::numeric_limits<double>::quiet_NaN();
+        w.fargs[j].scalar = !m.empty() && step < m[0].points.size()
+                                ? m[0].points[step].v
+                                : std::numeric_limits<double>::quiet_NaN();
       }
       const int64_t maxt = ts - offset;
       const int64_t mint = maxt - range;
       if (cur.has_value()) {
         for (; cur->Valid() && cur->T() <= maxt; cur->Advance()) {
           if (cur->T() < mint || IsStaleNaN(cur->V())) continue;
-          buf.push_back(Point{cur->T(), cur->V()});
+          w.buf.push_back(Point{cur->T(), cur->V()});
         }
-        if (lo > 4096 && lo * 2 > buf.size()) {  // keep the buffer to about the window
-          buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(lo));
+        if (lo > 4096 && lo * 2 > w.buf.size()) {  // keep the buffer to about the window
+          w.buf.erase(w.buf.begin(), w.buf.begin() + static_cast<std::ptrdiff_t>(lo));
           hi -= lo;
           lo = 0;
         }
-        points = buf;
+        points = w.buf;
       }
       while (lo < points.size() && points[lo].t < mint) ++lo;
       hi = std::max(hi, lo);
       while (hi < points.size() && points[hi].t <= maxt) ++hi;
-      const auto window = static_cast<int64_t>(hi - lo);
-      q_.current_samples += window - window_samples;
-      window_samples = window;
-      if (q_.current_samples > max_samples) return TooManySamples();
-      if (window == 0) continue;
-      fargs[matrix_index].points = points.subspan(lo, hi - lo);
-      out.clear();
-      FunctionContext ctx{call, ts, mint, maxt, state, out};
-      SEXTANT_RETURN_IF_ERROR(impl(fargs, ctx));
-      if (!out.empty()) ss.points.push_back(Point{ts, out[0].v});
+      last = static_cast<int64_t>(hi - lo);
+      peak = std::max(peak, last);
+      if (last == 0) continue;
+      w.fargs[matrix_index].points = points.subspan(lo, hi - lo);
+      w.out.clear();
+      FunctionContext ctx{call, ts, mint, maxt, w.state, w.out};
+      SEXTANT_RETURN_IF_ERROR(impl(w.fargs, ctx));
+      if (!w.out.empty()) ss.points.push_back(Point{ts, w.out[0].v});
     }
     if (cur.has_value()) SEXTANT_RETURN_IF_ERROR(cur->status());
-    if (!ss.points.empty()) {
-      if (q_.current_samples + static_cast<int64_t>(ss.points.size()) > max_samples) {
-        return TooManySamples();
-      }
-      q_.current_samples += static_cast<int64_t>(ss.points.size());
-      mat.push_back(std::move(ss));
+    peak_window[si] = peak;
+    last_window[si] = last;
+    if (!ss.points.empty()) ss.metric = keep_name ? labels : DropMetricName(labels);
+    return absl::OkStatus();
+  };
+  SEXTANT_RETURN_IF_ERROR(ForEachSeries(q_, num_series, NumSteps(), [&]() {
+    auto w = std::make_unique<Worker>();
+    w->fargs = fargs;
+    return [&one_series, w = std::move(w)](size_t si) { return one_series(si, *w); };
+  }));
+  // Prometheus's accounting, series by series: the window held while a series is computed,
+  // then its points while its last window is still held.
+  Matrix mat;
+  for (size_t si = 0; si < num_series; ++si) {
+    const auto points = static_cast<int64_t>(results[si].points.size());
+    if (q_.current_samples + peak_window[si] > max_samples ||
+        (points > 0 && q_.current_samples + last_window[si] + points > max_samples)) {
+      return TooManySamples();
     }
+    if (points == 0) continue;
+    q_.current_samples += points;
+    mat.push_back(std::move(results[si]));
   }
-  q_.current_samples -= window_samples;
   q_.current_samples -= subquery_samples;
 
   if (name == "absent_over_time") {

@@ -68,6 +68,8 @@ using SeriesKeyFn = std::function<std::string(const prom::Labels&)>;
 // this step and (when a SeriesKeyFn is given) each sample's key.
 struct StepInput {
   std::vector<Vector> vectors;
+  // Equal keys are the same string (interned for the whole evaluation), so they may be
+  // compared and hashed by address.
   std::vector<std::vector<const std::string*>> keys;
   // Per argument, per sample: the index of its series in the argument's matrix (stable across
   // steps, so per-series results can be cached).

@@ -6,24 +6,22 @@
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <limits>
-#include <optional>
 #include <memory>
 #include <numbers>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "aggregator/promql/evaluator.h"
+#include "aggregator/promql/go_float.h"
 
 namespace sextant::promql::internal {
 namespace {
@@ -33,20 +31,11 @@ using Args = absl::Span<const FunctionArg>;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-prom::Labels DropMetricName(const prom::Labels& l) { return l.Without({prom::kMetricNameLabel}); }
-
 // Appends one sample without labels: the value of a function over a range vector (the engine
 // labels it) or a scalar result.
 absl::Status EmitValue(FunctionContext& ctx, double v) {
   ctx.out.push_back(Sample{prom::Labels(), ctx.ts, v});
   return absl::OkStatus();
-}
-
-// Go's %f: six decimals, and NaN, +Inf, -Inf spelled as Go spells them.
-std::string GoFormatF(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return absl::StrFormat("%f", v);
 }
 
 // Neumaier's variant of Kahan summation: adds `inc` to (sum, c).
@@ -357,12 +346,12 @@ absl::Status HoltWinters(Args args, FunctionContext& ctx) {
   const double sf = args[1].scalar;
   const double tf = args[2].scalar;
   if (sf <= 0 || sf >= 1) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("invalid smoothing factor. Expected: 0 < sf < 1, got: ", GoFormatF(sf)));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "invalid smoothing factor. Expected: 0 < sf < 1, got: ", GoFormatPercentF(sf)));
   }
   if (tf <= 0 || tf >= 1) {
     return absl::FailedPreconditionError(
-        absl::StrCat("invalid trend factor. Expected: 0 < tf < 1, got: ", GoFormatF(tf)));
+        absl::StrCat("invalid trend factor. Expected: 0 < tf < 1, got: ", GoFormatPercentF(tf)));
   }
   const std::optional<absl::Span<const Point>> pts = Points(args, 0);
   if (!pts || pts->size() < 2) return absl::OkStatus();
@@ -460,24 +449,6 @@ absl::Status PresentOverTime(Args args, FunctionContext& ctx) {
   return EmitValue(ctx, 1);
 }
 
-// Prometheus's quantile(): linear interpolation between the closest ranks; NaNs sort first.
-double Quantile(double q, std::vector<double> values) {
-  if (values.empty() || std::isnan(q)) return kNaN;
-  if (q < 0) return -kInf;
-  if (q > 1) return kInf;
-  std::sort(values.begin(), values.end(), [](double a, double b) {
-    if (std::isnan(a)) return !std::isnan(b);
-    return a < b;
-  });
-  const double n = static_cast<double>(values.size());
-  const double rank = q * (n - 1);
-  const double lower = std::max(0.0, std::floor(rank));
-  const double upper = std::min(n - 1, lower + 1);
-  const double weight = rank - std::floor(rank);
-  return values[static_cast<size_t>(lower)] * (1 - weight) +
-         values[static_cast<size_t>(upper)] * weight;
-}
-
 absl::Status QuantileOverTime(Args args, FunctionContext& ctx) {
   const std::optional<absl::Span<const Point>> pts = Points(args, 1);
   if (!pts) return absl::OkStatus();
@@ -516,75 +487,6 @@ struct Bucket {
   double upper_bound;
   double count;
 };
-
-// Go's strconv.ParseFloat(s, 64) succeeding: decimal and hexadecimal forms, inf/infinity/nan.
-// False on a syntax error or overflow (Go's ErrRange).
-bool GoParseFloat(absl::string_view s, double* out) {
-  if (s.empty()) return false;
-  size_t i = 0;
-  bool neg = false;
-  if (s[0] == '+' || s[0] == '-') {
-    neg = s[0] == '-';
-    i = 1;
-  }
-  const absl::string_view rest = s.substr(i);
-  if (absl::EqualsIgnoreCase(rest, "inf") || absl::EqualsIgnoreCase(rest, "infinity")) {
-    *out = neg ? -kInf : kInf;
-    return true;
-  }
-  if (i == 0 && absl::EqualsIgnoreCase(rest, "nan")) {
-    *out = kNaN;
-    return true;
-  }
-  bool hex = rest.size() > 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X');
-  absl::string_view body = hex ? rest.substr(2) : rest;
-  // Validate the grammar: digits [. digits] then an exponent (required for hex: p).
-  size_t j = 0;
-  bool digits = false;
-  auto is_digit = [hex](char c) {
-    return hex ? absl::ascii_isxdigit(static_cast<unsigned char>(c))
-               : absl::ascii_isdigit(static_cast<unsigned char>(c));
-  };
-  while (j < body.size() && is_digit(body[j])) {
-    digits = true;
-    ++j;
-  }
-  if (j < body.size() && body[j] == '.') {
-    ++j;
-    while (j < body.size() && is_digit(body[j])) {
-      digits = true;
-      ++j;
-    }
-  }
-  if (!digits) return false;
-  const char exp_char = hex ? 'p' : 'e';
-  if (j < body.size() && absl::ascii_tolower(static_cast<unsigned char>(body[j])) == exp_char) {
-    ++j;
-    if (j < body.size() && (body[j] == '+' || body[j] == '-')) ++j;
-    if (j >= body.size() || !absl::ascii_isdigit(static_cast<unsigned char>(body[j]))) {
-      return false;
-    }
-    while (j < body.size() && absl::ascii_isdigit(static_cast<unsigned char>(body[j]))) ++j;
-  } else if (hex) {
-    return false;
-  }
-  if (j != body.size()) return false;
-  double v = 0;
-  const auto [ptr, ec] = std::from_chars(body.data(), body.data() + body.size(), v,
-                                         hex ? std::chars_format::hex : std::chars_format::general);
-  if (ec == std::errc::result_out_of_range) {
-    // Underflow gives zero in Go; overflow is an error. from_chars leaves v alone, so tell them
-    // apart by the magnitude strtod reports.
-    const std::string copy(s);
-    const double d = std::strtod(copy.c_str(), nullptr);
-    if (std::isinf(d)) return false;
-    v = 0;
-  } else if (ec != std::errc() || ptr != body.data() + body.size()) {
-    return false;
-  }
-  *out = neg ? -v : v;
-  return true;
-}
 
 // Sorts by upper bound as Go's sort does. Up to 12 elements Go uses an insertion sort, which this
 // repeats exactly (so a NaN bound, which compares false both ways, stays where it is and blocks
@@ -673,12 +575,12 @@ absl::Status HistogramQuantile(Args args, FunctionContext& ctx) {
   std::vector<Group> groups;
   absl::flat_hash_map<prom::Labels, size_t> index;
   for (const Sample& s : *args[1].vector) {
-    double upper = 0;
-    if (!GoParseFloat(s.metric.Get("le"), &upper)) continue;  // no or a malformed `le`
+    const std::optional<double> upper = ParseGoFloat(s.metric.Get("le"));
+    if (!upper) continue;  // no or a malformed `le`
     prom::Labels key = s.metric.Without({"le"});
     auto [it, inserted] = index.try_emplace(key, groups.size());
     if (inserted) groups.push_back(Group{DropMetricName(key), {}});
-    groups[it->second].buckets.push_back(Bucket{upper, s.v});
+    groups[it->second].buckets.push_back(Bucket{*upper, s.v});
   }
   for (Group& g : groups) {
     const double v = BucketQuantile(q, std::move(g.buckets));
@@ -840,14 +742,6 @@ absl::Status LabelJoin(Args args, FunctionContext& ctx) {
 // ---------------------------------------------------------------------------------------------
 // Date functions, computed as Go's time package does in UTC (bit for bit, so that odd inputs
 // such as NaN, which Go converts to the smallest int64, give Prometheus's odd answers).
-
-// Go's int64(f) on amd64: truncation, with NaN and out-of-range values giving the smallest int64.
-int64_t GoFloatToInt64(double f) {
-  if (std::isnan(f) || f >= 9223372036854775808.0 || f < -9223372036854775808.0) {
-    return std::numeric_limits<int64_t>::min();
-  }
-  return static_cast<int64_t>(f);
-}
 
 struct GoDate {
   int64_t year;
@@ -1030,6 +924,25 @@ constexpr Entry kFunctions[] = {
 };
 
 }  // namespace
+
+double Quantile(double q, std::vector<double> values) {
+  if (values.empty() || std::isnan(q)) return kNaN;
+  if (q < 0) return -kInf;
+  if (q > 1) return kInf;
+  // Stable, as Go's sort is for the few values it insertion-sorts (so -0 and 0 keep their
+  // order, which decides the sign of a zero result).
+  std::stable_sort(values.begin(), values.end(), [](double a, double b) {
+    if (std::isnan(a)) return !std::isnan(b);
+    return a < b;
+  });
+  const double n = static_cast<double>(values.size());
+  const double rank = q * (n - 1);
+  const double lower = std::max(0.0, std::floor(rank));
+  const double upper = std::min(n - 1, lower + 1);
+  const double weight = rank - std::floor(rank);
+  return values[static_cast<size_t>(lower)] * (1 - weight) +
+         values[static_cast<size_t>(upper)] * weight;
+}
 
 FunctionImpl FindFunctionImpl(absl::string_view name) {
   for (const Entry& e : kFunctions) {

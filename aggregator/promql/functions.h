@@ -5,6 +5,7 @@
 
 #include <any>
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -47,5 +48,10 @@ using FunctionImpl = absl::Status (*)(absl::Span<const FunctionArg> args, Functi
 
 // The implementation of the function named `name` (every name LookupFunction() knows), or null.
 FunctionImpl FindFunctionImpl(absl::string_view name);
+
+// Added for the quantile aggregation (engine_aggregate.cc) and quantile_over_time, which share
+// it: Prometheus's quantile(), linear interpolation between the closest ranks of `values` (NaNs
+// sort first); NaN for no values or a NaN `q`, -Inf for q < 0, +Inf for q > 1.
+double Quantile(double q, std::vector<double> values);
 
 }  // namespace sextant::promql::internal

@@ -18,7 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "aggregator/promql/go_float.h"
 #include "aggregator/promql/lexer.h"
 
 namespace sextant::promql {
@@ -40,13 +40,6 @@ constexpr int64_t kMsPerWeek = 7 * kMsPerDay;
 constexpr int64_t kMsPerYear = 365 * kMsPerDay;
 
 bool IsSpaceChar(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// Go's %f for the @ bounds message.
-std::string GoFormatF(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return absl::StrFormat("%f", v);
-}
 
 // Go's strconv.ParseInt(s, 0, 64) for the unsigned forms the lexer produces; nullopt when it
 // fails (syntax or range).
@@ -831,7 +824,7 @@ class Parser {
         ts >= static_cast<double>(std::numeric_limits<int64_t>::max()) ||
         ts <= static_cast<double>(std::numeric_limits<int64_t>::min())) {
       AddError(e.pos.start,
-               absl::StrCat("timestamp out of bounds for @ modifier: ", GoFormatF(ts)));
+               absl::StrCat("timestamp out of bounds for @ modifier: ", GoFormatPercentF(ts)));
       return;
     }
     std::optional<AtVars> v = GetAtVars(e);

@@ -1,8 +1,5 @@
 // Expr::String() and Prettify(): Prometheus 2.42's promql/parser/printer.go and prettier.go.
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -10,44 +7,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "aggregator/promql/ast.h"
+#include "aggregator/promql/go_float.h"
 #include "aggregator/promql/parser.h"
 
 namespace sextant::promql {
 namespace {
-
-// Go's strconv.FormatFloat(v, 'g', -1, 64), which Prometheus prints number literals with: the
-// shortest representation, %e style when the exponent is < -4 or >= 6; "+Inf", "-Inf", "NaN".
-std::string GoFormatFloat(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == 0) return std::signbit(v) ? "-0" : "0";
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-  std::string sci(buf, res.ptr);  // "-d.ddde+XX"
-  std::string sign;
-  if (sci[0] == '-') {
-    sign = "-";
-    sci.erase(0, 1);
-  }
-  const size_t e = sci.find('e');
-  std::string digits = sci.substr(0, e);
-  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
-  const int exp = std::atoi(sci.c_str() + e + 1);
-  if (exp < -4 || exp >= 6) {
-    std::string mant = digits.substr(0, 1);
-    if (digits.size() > 1) absl::StrAppend(&mant, ".", digits.substr(1));
-    return absl::StrFormat("%s%se%c%02d", sign, mant, exp < 0 ? '-' : '+', std::abs(exp));
-  }
-  std::string out;
-  if (exp < 0) {
-    out = absl::StrCat("0.", std::string(-exp - 1, '0'), digits);
-  } else if (static_cast<size_t>(exp) + 1 >= digits.size()) {
-    out = digits + std::string(exp + 1 - digits.size(), '0');
-  } else {
-    out = absl::StrCat(digits.substr(0, exp + 1), ".", digits.substr(exp + 1));
-  }
-  return sign + out;
-}
 
 std::string OffsetString(int64_t offset_ms) {
   if (offset_ms > 0) return absl::StrCat(" offset ", FormatDuration(offset_ms));
@@ -123,7 +87,8 @@ void AppendString(const Expr& e, std::string* out, size_t limit = std::string::n
   if (out->size() > limit) return;
   switch (e.kind) {
     case ExprKind::kNumberLiteral:
-      out->append(GoFormatFloat(static_cast<const NumberLiteral&>(e).value));
+      // Go's %v of the value (shortest digits, 'g'), as Prometheus prints number literals.
+      AppendGoFloat(out, static_cast<const NumberLiteral&>(e).value, 'g');
       return;
     case ExprKind::kStringLiteral:
       out->append(prom::GoQuote(static_cast<const StringLiteral&>(e).value));

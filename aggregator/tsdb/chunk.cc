@@ -1,5 +1,6 @@
 #include "aggregator/tsdb/chunk.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -145,10 +146,31 @@ bool XorIterator::ReadBit(bool* bit) {
 
 bool XorIterator::ReadBits(int n, uint64_t* out) {
   if (pos_ + static_cast<uint64_t>(n) > data_.size() * 8) return false;
+  if (n == 0) {
+    *out = 0;
+    return true;
+  }
+  const size_t byte = pos_ / 8;
+  const int skip = static_cast<int>(pos_ % 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(data_.data()) + byte;
+  if (n <= 56 && byte + 8 <= data_.size()) {
+    // The next 8 bytes as one big-endian word hold all n bits after the `skip` bits.
+    uint64_t word = 0;
+    for (int i = 0; i < 8; ++i) word = (word << 8) | p[i];
+    *out = (word << skip) >> (64 - n);
+    pos_ += static_cast<uint64_t>(n);
+    return true;
+  }
+  // Near the end of the chunk, or 57..64 bits: byte by byte.
   uint64_t v = 0;
-  for (int i = 0; i < n; ++i) {
-    v = (v << 1) | ((static_cast<unsigned char>(data_[pos_ / 8]) >> (7 - pos_ % 8)) & 1);
-    ++pos_;
+  int need = n;
+  while (need > 0) {
+    const int avail = 8 - static_cast<int>(pos_ % 8);
+    const int take = std::min(avail, need);
+    const unsigned b = static_cast<unsigned char>(data_[pos_ / 8]);
+    v = (v << take) | ((b >> (avail - take)) & ((1u << take) - 1));
+    need -= take;
+    pos_ += static_cast<uint64_t>(take);
   }
   *out = v;
   return true;

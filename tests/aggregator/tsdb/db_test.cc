@@ -414,6 +414,9 @@ TEST(DbTest, ConcurrentAppendsQueriesAndCompactionStayConsistent) {
   auto all = ReadAll(*db);
   ASSERT_EQ(all.size(), static_cast<size_t>(kWriters * 20));
   for (const auto& [series, samples] : all) EXPECT_EQ(samples.size(), size_t{kRounds}) << series;
+  // On a loaded machine the writers may finish before the compactor's first useful round; one
+  // more round then cuts the block, so the check does not depend on the timing.
+  ASSERT_TRUE(db->CompactOnce().ok());
   EXPECT_GT(db->Stats().blocks, 0);
 }
 
