@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <deque>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/promql/evaluator.h"
 #include "aggregator/promql/functions.h"
@@ -152,10 +152,10 @@ absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& sorted_gr
     recompute_key = true;
   }
 
-  // Keys point into `keys` (computed once per input series) or, for count_values, into
-  // `recomputed` (a deque: its strings do not move).
-  absl::flat_hash_map<absl::string_view, size_t> index;
-  std::deque<std::string> recomputed;
+  // Groups by key address: `keys` are interned (StepInput), and count_values interns the keys it
+  // computes in `recomputed`.
+  absl::flat_hash_map<const std::string*, size_t> index;
+  absl::node_hash_set<std::string> recomputed;
   std::vector<Group> groups;
   for (size_t si = 0; si < vec.size(); ++si) {
     const Sample& s = vec[si];
@@ -165,12 +165,9 @@ absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& sorted_gr
       cv_metric = s.metric.With(label, GoFormatFloatF(s.v));
       metric = &cv_metric;
     }
-    absl::string_view key;
-    if (recompute_key) {
-      key = recomputed.emplace_back(GroupingKey(*metric, *grouping, without));
-    } else {
-      key = *keys[si];
-    }
+    const std::string* key =
+        recompute_key ? &*recomputed.insert(GroupingKey(*metric, *grouping, without)).first
+                      : keys[si];
     auto [it, inserted] = index.try_emplace(key, groups.size());
     if (inserted) {
       Group g;

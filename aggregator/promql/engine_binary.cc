@@ -115,10 +115,9 @@ void VectorAnd(const StepInput& in, Vector& out) {
   const Vector& lhs = in.vectors[0];
   const Vector& rhs = in.vectors[1];
   if (lhs.empty() || rhs.empty()) return;
-  absl::flat_hash_set<absl::string_view> right;
-  for (const std::string* k : in.keys[1]) right.insert(*k);
+  absl::flat_hash_set<const std::string*> right(in.keys[1].begin(), in.keys[1].end());
   for (size_t i = 0; i < lhs.size(); ++i) {
-    if (right.contains(*in.keys[0][i])) out.push_back(lhs[i]);
+    if (right.contains(in.keys[0][i])) out.push_back(lhs[i]);
   }
 }
 
@@ -130,13 +129,10 @@ void VectorOr(const StepInput& in, Vector& out) {
     out.insert(out.end(), rhs.begin(), rhs.end());
     return;
   }
-  absl::flat_hash_set<absl::string_view> left;
-  for (size_t i = 0; i < lhs.size(); ++i) {
-    left.insert(*in.keys[0][i]);
-    out.push_back(lhs[i]);
-  }
+  absl::flat_hash_set<const std::string*> left(in.keys[0].begin(), in.keys[0].end());
+  out.insert(out.end(), lhs.begin(), lhs.end());
   for (size_t j = 0; j < rhs.size(); ++j) {
-    if (!left.contains(*in.keys[1][j])) out.push_back(rhs[j]);
+    if (!left.contains(in.keys[1][j])) out.push_back(rhs[j]);
   }
 }
 
@@ -147,10 +143,9 @@ void VectorUnless(const StepInput& in, Vector& out) {
     out.insert(out.end(), lhs.begin(), lhs.end());
     return;
   }
-  absl::flat_hash_set<absl::string_view> right;
-  for (const std::string* k : in.keys[1]) right.insert(*k);
+  absl::flat_hash_set<const std::string*> right(in.keys[1].begin(), in.keys[1].end());
   for (size_t i = 0; i < lhs.size(); ++i) {
-    if (!right.contains(*in.keys[0][i])) out.push_back(lhs[i]);
+    if (!right.contains(in.keys[0][i])) out.push_back(lhs[i]);
   }
 }
 
@@ -245,10 +240,11 @@ absl::Status VectorBinop(const BinaryExpr& e, const StepInput& in, BinopCache& c
     std::swap(lseries, rseries);
   }
 
-  absl::flat_hash_map<absl::string_view, size_t> right_sigs;
+  // Signatures are interned (StepInput::keys): compared by address.
+  absl::flat_hash_map<const std::string*, size_t> right_sigs;
   right_sigs.reserve(rhs->size());
   for (size_t i = 0; i < rhs->size(); ++i) {
-    auto [it, inserted] = right_sigs.try_emplace(*(*rkeys)[i], i);
+    auto [it, inserted] = right_sigs.try_emplace((*rkeys)[i], i);
     if (!inserted) {
       const Sample& rs = (*rhs)[i];
       const Sample& dup = (*rhs)[it->second];
@@ -260,15 +256,15 @@ absl::Status VectorBinop(const BinaryExpr& e, const StepInput& in, BinopCache& c
     }
   }
 
-  // For one-to-one: the signatures matched so far. For many-to-one: the result label sets
-  // produced per signature.
+  // For one-to-one: the signatures matched so far. For many-to-one: the hashes of the result
+  // label sets produced per signature (as Prometheus, which compares hashes).
   const bool one_to_one = m.card == VectorMatching::Card::kOneToOne;
-  absl::flat_hash_set<absl::string_view> matched_one;
-  absl::flat_hash_map<absl::string_view, absl::flat_hash_set<prom::Labels>> matched_many;
+  absl::flat_hash_set<const std::string*> matched_one;
+  absl::flat_hash_map<const std::string*, absl::flat_hash_set<uint64_t>> matched_many;
   if (one_to_one) matched_one.reserve(lhs->size());
   for (size_t i = 0; i < lhs->size(); ++i) {
     const Sample& ls = (*lhs)[i];
-    absl::string_view sig = *(*lkeys)[i];
+    const std::string* sig = (*lkeys)[i];
     auto r = right_sigs.find(sig);
     if (r == right_sigs.end()) continue;
     const Sample& rs = (*rhs)[r->second];
@@ -294,7 +290,7 @@ absl::Status VectorBinop(const BinaryExpr& e, const StepInput& in, BinopCache& c
             "multiple matches for labels: many-to-one matching must be explicit "
             "(group_left/group_right)");
       }
-    } else if (!matched_many[sig].insert(metric).second) {
+    } else if (!matched_many[sig].insert(metric.Hash()).second) {
       return EvalError("multiple matches for labels: grouping labels must ensure unique matches");
     }
     out.push_back(Sample{metric, 0, value});
