@@ -10,12 +10,17 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/promql/evaluator.h"
+#include "aggregator/promql/wrap.h"
 #include "common/status_macros.h"
 
 namespace sextant::promql {
 namespace {
 
+using internal::MsToNs;
+using internal::NsToMs;
 using internal::QueryContext;
+using internal::WrapAdd;
+using internal::WrapSub;
 
 // Functions whose value changes with the evaluation time even when their arguments do not
 // (Prometheus's AtModifierUnsafeFunctions).
@@ -95,10 +100,11 @@ bool Preprocess(ExprPtr& slot, int64_t start, int64_t end) {
 }
 
 // The summed offsets and ranges of the subqueries on `path`, reset at a subquery with `@`
-// (whose time is returned), as Prometheus's subqueryTimes.
+// (whose time is returned), as Prometheus's subqueryTimes: sums of time.Duration values, in
+// nanoseconds, wrapping; an `@` time of exactly the largest int64 counts as none, as there.
 struct SubqueryTimes {
-  int64_t offset = 0;
-  int64_t range = 0;
+  int64_t offset_ns = 0;
+  int64_t range_ns = 0;
   std::optional<int64_t> ts;
 };
 SubqueryTimes SubqueryTimesOf(const std::vector<Expr*>& path) {
@@ -106,14 +112,15 @@ SubqueryTimes SubqueryTimesOf(const std::vector<Expr*>& path) {
   for (const Expr* node : path) {
     if (node->kind != ExprKind::kSubquery) continue;
     const auto& sq = static_cast<const SubqueryExpr&>(*node);
-    out.offset += sq.original_offset_ms;
-    out.range += sq.range_ms;
+    out.offset_ns = WrapAdd(out.offset_ns, MsToNs(sq.original_offset_ms));
+    out.range_ns = WrapAdd(out.range_ns, MsToNs(sq.range_ms));
     if (sq.timestamp_ms.has_value()) {
-      out.offset = sq.original_offset_ms;
-      out.range = sq.range_ms;
+      out.offset_ns = MsToNs(sq.original_offset_ms);
+      out.range_ns = MsToNs(sq.range_ms);
       out.ts = sq.timestamp_ms;
     }
   }
+  if (out.ts == std::numeric_limits<int64_t>::max()) out.ts.reset();
   return out;
 }
 
@@ -132,12 +139,13 @@ std::pair<int64_t, int64_t> TimeRangeForSelector(const VectorSelector& vs,
     start = *vs.timestamp_ms;
     end = *vs.timestamp_ms;
   } else {
-    start = start - st.offset - st.range;
-    end = end - st.offset;
+    const int64_t offset = NsToMs(st.offset_ns);
+    start = WrapSub(WrapSub(start, offset), NsToMs(st.range_ns));
+    end = WrapSub(end, offset);
   }
-  start -= eval_range == 0 ? lookback : eval_range;
-  start -= vs.original_offset_ms;
-  end -= vs.original_offset_ms;
+  start = WrapSub(start, eval_range == 0 ? lookback : eval_range);
+  start = WrapSub(start, vs.original_offset_ms);
+  end = WrapSub(end, vs.original_offset_ms);
   return {start, end};
 }
 
@@ -189,15 +197,20 @@ absl::Status PopulateSeries(Expr& root, const Queryable& storage, int64_t start,
 namespace internal {
 
 // Sets the offsets of selectors and subqueries with `@` relative to `eval_time`, the start of
-// the evaluator that will evaluate them (Prometheus's setOffsetForAtModifier).
+// the evaluator that will evaluate them (Prometheus's setOffsetForAtModifier). As there, the
+// offset is computed as a time.Duration: in nanoseconds, wrapping, then truncated to
+// milliseconds (so an `@` time more than about 292 years from `eval_time` wraps around).
 void SetOffsetForAtModifier(int64_t eval_time, Expr& root) {
   auto offset_of = [eval_time](const std::optional<int64_t>& ts, int64_t original,
                                const std::vector<Expr*>& path) {
     if (!ts.has_value()) return original;
     SubqueryTimes st = SubqueryTimesOf(path);
-    int64_t subq_offset = st.offset;
-    if (st.ts.has_value()) subq_offset += eval_time - *st.ts;
-    return original + (eval_time - *ts) - subq_offset;
+    int64_t subq_offset_ns = st.offset_ns;
+    if (st.ts.has_value()) {
+      subq_offset_ns = WrapAdd(subq_offset_ns, MsToNs(WrapSub(eval_time, *st.ts)));
+    }
+    const int64_t offset_for_ts_ns = MsToNs(WrapSub(eval_time, *ts));
+    return NsToMs(WrapAdd(MsToNs(original), WrapSub(offset_for_ts_ns, subq_offset_ns)));
   };
   Inspect(root, [&](Expr& node, const std::vector<Expr*>& path) {
     switch (node.kind) {

@@ -17,6 +17,7 @@
 #include "absl/container/node_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/promql/functions.h"
+#include "aggregator/promql/wrap.h"
 #include "common/status_macros.h"
 
 namespace sextant::promql::internal {
@@ -47,7 +48,11 @@ absl::Status ForEachSeries(const QueryContext& q, size_t n, int64_t steps, MakeW
   size_t threads = q.options.parallelism > 0 ? static_cast<size_t>(q.options.parallelism)
                                              : std::max(1u, std::thread::hardware_concurrency());
   threads = std::min(threads, n);
-  if (static_cast<int64_t>(n) * std::max<int64_t>(steps, 1) < kMinParallelWork) threads = 1;
+  int64_t work = 0;
+  if (__builtin_mul_overflow(static_cast<int64_t>(n), std::max<int64_t>(steps, 1), &work)) {
+    work = std::numeric_limits<int64_t>::max();
+  }
+  if (work < kMinParallelWork) threads = 1;
   std::atomic<size_t> next{0};
   std::atomic<size_t> failed_at{n};
   std::vector<absl::Status> errors(n > 0 && threads > 1 ? threads : 1);
@@ -210,6 +215,8 @@ bool ContainsSameLabelset(const Matrix& m) {
   return false;
 }
 
+int64_t Evaluator::NumSteps() const { return StepCount(start_, end_, interval_); }
+
 const SelectedSeries* Evaluator::SeriesOf(const VectorSelector& vs) const {
   auto it = q_.selected.find(&vs);
   return it == q_.selected.end() ? nullptr : &it->second;
@@ -289,7 +296,8 @@ absl::StatusOr<Matrix> Evaluator::RangeEval(const SeriesKeyFn* key_fn, StepFn fn
   absl::flat_hash_map<prom::Labels, size_t> result_index;
   Vector out;
   int64_t step_base_samples = q_.current_samples;
-  for (int64_t ts = start_; ts <= end_; ts += interval_) {
+  bool more = start_ <= end_;
+  for (int64_t ts = start_; more; more = NextStep(ts, interval_, end_)) {
     SEXTANT_RETURN_IF_ERROR(q_.CheckDeadline());
     q_.current_samples = step_base_samples;
     for (size_t i = 0; i < n; ++i) {
@@ -375,15 +383,16 @@ absl::StatusOr<Matrix> Evaluator::EvalVectorSelector(const VectorSelector& vs) {
     bool has_prev = false;
     int64_t prev_t = 0;
     double prev_v = 0;
-    for (int64_t ts = start_; ts <= end_; ts += interval_) {
-      const int64_t ref = ts - vs.offset_ms;
+    bool more = start_ <= end_;
+    for (int64_t ts = start_; more; more = NextStep(ts, interval_, end_)) {
+      const int64_t ref = WrapSub(ts, vs.offset_ms);
       while (cur.Valid() && cur.T() <= ref) {
         has_prev = true;
         prev_t = cur.T();
         prev_v = cur.V();
         cur.Advance();
       }
-      if (!has_prev || prev_t < ref - lookback || IsStaleNaN(prev_v)) continue;
+      if (!has_prev || prev_t < WrapSub(ref, lookback) || IsStaleNaN(prev_v)) continue;
       if (points.empty()) points.reserve(static_cast<size_t>(std::min(steps, kMaxReservedPoints)));
       points.push_back(Point{ts, prev_v});
     }
@@ -407,8 +416,8 @@ absl::StatusOr<Matrix> Evaluator::EvalMatrixSelector(const MatrixSelector& ms) {
   const SelectedSeries* sel = SeriesOf(vs);
   if (sel == nullptr) return absl::InternalError("matrix selector was not populated");
   const int64_t max_samples = q_.options.max_samples;
-  const int64_t maxt = start_ - vs.offset_ms;
-  const int64_t mint = maxt - ms.range_ms;
+  const int64_t maxt = WrapSub(start_, vs.offset_ms);
+  const int64_t mint = WrapSub(maxt, ms.range_ms);
   Matrix mat;
   for (const tsdb::SeriesChunks& s : sel->series) {
     SEXTANT_RETURN_IF_ERROR(q_.CheckDeadline());
@@ -432,12 +441,12 @@ absl::StatusOr<Matrix> Evaluator::EvalSubquery(SubqueryExpr& sq) {
   int64_t step = sq.step_ms;
   if (step == 0) step = absl::ToInt64Milliseconds(q_.options.default_subquery_step);
   if (step <= 0) return absl::InvalidArgumentError("subquery step must be positive");
-  // The first step-aligned time at or after start - offset - range.
-  const int64_t first = start_ - offset - range;
-  int64_t sub_start = step * (first / step);
-  if (sub_start < first) sub_start += step;
+  // The first step-aligned time at or after start - offset - range (wrapping, as in Go).
+  const int64_t first = WrapSub(WrapSub(start_, offset), range);
+  int64_t sub_start = WrapMul(step, first / step);
+  if (sub_start < first) sub_start = WrapAdd(sub_start, step);
   if (sub_start != start_) SetOffsetForAtModifier(sub_start, *sq.expr);
-  Evaluator sub(q_, sub_start, end_ - offset, step);
+  Evaluator sub(q_, sub_start, WrapSub(end_, offset), step);
   return sub.Eval(*sq.expr);
 }
 
@@ -457,7 +466,8 @@ absl::StatusOr<Matrix> Evaluator::EvalStepInvariant(StepInvariantExpr& e) {
   for (Series& s : mat) {
     if (s.points.size() != 1) return EvalError("unexpected number of samples");
     const double v = s.points[0].v;
-    for (int64_t ts = start_ + interval_; ts <= end_; ts += interval_) {
+    int64_t ts = start_;
+    while (NextStep(ts, interval_, end_)) {
       s.points.push_back(Point{ts, v});
       if (++q_.current_samples > max_samples) return TooManySamples();
     }
@@ -484,55 +494,57 @@ absl::StatusOr<Matrix> Evaluator::EvalTimestampOfSelector(Call& call, const Vect
   const SelectedSeries* sel = SeriesOf(vs);
   if (sel == nullptr) return absl::InternalError("vector selector was not populated");
   const int64_t lookback = q_.lookback_ms;
-  struct Found {
-    int64_t step_ts;
-    int64_t t;
-    double v;
-  };
-  // One pass over each series: the sample each step selects, with its own timestamp.
-  std::vector<std::vector<Found>> found(sel->series.size());
-  for (size_t si = 0; si < sel->series.size(); ++si) {
-    SEXTANT_RETURN_IF_ERROR(q_.CheckDeadline());
-    PointCursor cur(sel->series[si], sel->mint, sel->maxt);
+  // Per series, a cursor that each step moves forward to the sample that step selects. Samples
+  // are only held for the step at hand and counted against the limit as they are selected, as
+  // Prometheus's vectorSelector does, so memory stays within the sample limit.
+  struct Cursor {
+    std::optional<PointCursor> cur;
+    int64_t ref = std::numeric_limits<int64_t>::min();  // the last read time
     bool has_prev = false;
     int64_t prev_t = 0;
     double prev_v = 0;
-    for (int64_t ts = start_; ts <= end_; ts += interval_) {
-      SEXTANT_RETURN_IF_ERROR(q_.Tick());
-      // With `@`, every step reads at the @ time (less the offset as written).
-      const int64_t ref = vs.timestamp_ms.has_value() ? *vs.timestamp_ms - vs.original_offset_ms
-                                                      : ts - vs.offset_ms;
-      while (cur.Valid() && cur.T() <= ref) {
-        has_prev = true;
-        prev_t = cur.T();
-        prev_v = cur.V();
-        cur.Advance();
-      }
-      if (!has_prev || prev_t < ref - lookback || IsStaleNaN(prev_v)) continue;
-      found[si].push_back(Found{ts, prev_t, prev_v});
-    }
-    SEXTANT_RETURN_IF_ERROR(cur.status());
-  }
-  std::vector<size_t> next(found.size(), 0);
+  };
+  std::vector<Cursor> cursors(sel->series.size());
   std::any state;
   Vector vec;
   FunctionArg arg;
   arg.vector = &vec;
   const int64_t max_samples = q_.options.max_samples;
-  return RangeEval(nullptr,
-                   [&](const StepInput&, int64_t ts, Vector& out) -> absl::Status {
-                     vec.clear();
-                     for (size_t si = 0; si < found.size(); ++si) {
-                       if (next[si] >= found[si].size() || found[si][next[si]].step_ts != ts)
-                         continue;
-                       const Found& f = found[si][next[si]++];
-                       vec.push_back(Sample{sel->series[si].labels, f.t, f.v});
-                       if (++q_.current_samples > max_samples) return TooManySamples();
-                     }
-                     FunctionContext ctx{call, ts, 0, 0, state, out};
-                     return impl(absl::MakeConstSpan(&arg, 1), ctx);
-                   },
-                   {});
+  return RangeEval(
+      nullptr,
+      [&](const StepInput&, int64_t ts, Vector& out) -> absl::Status {
+        // With `@`, Prometheus sets the selector's offset at every step to the distance to the @
+        // time, as a time.Duration (nanoseconds, wrapping); the offset as written then only
+        // bounds the selected time range.
+        const int64_t offset = vs.timestamp_ms.has_value()
+                                   ? NsToMs(MsToNs(WrapSub(ts, *vs.timestamp_ms)))
+                                   : vs.offset_ms;
+        const int64_t ref = WrapSub(ts, offset);
+        vec.clear();
+        for (size_t si = 0; si < cursors.size(); ++si) {
+          SEXTANT_RETURN_IF_ERROR(q_.Tick());
+          Cursor& c = cursors[si];
+          if (!c.cur.has_value() || ref < c.ref) {  // a read time that went back: start over
+            c.cur.emplace(sel->series[si], sel->mint, sel->maxt);
+            c.has_prev = false;
+          }
+          c.ref = ref;
+          PointCursor& cur = *c.cur;
+          while (cur.Valid() && cur.T() <= ref) {
+            c.has_prev = true;
+            c.prev_t = cur.T();
+            c.prev_v = cur.V();
+            cur.Advance();
+          }
+          SEXTANT_RETURN_IF_ERROR(cur.status());
+          if (!c.has_prev || c.prev_t < WrapSub(ref, lookback) || IsStaleNaN(c.prev_v)) continue;
+          vec.push_back(Sample{sel->series[si].labels, c.prev_t, c.prev_v});
+          if (++q_.current_samples > max_samples) return TooManySamples();
+        }
+        FunctionContext ctx{call, ts, 0, 0, state, out};
+        return impl(absl::MakeConstSpan(&arg, 1), ctx);
+      },
+      {});
 }
 
 absl::StatusOr<Matrix> Evaluator::EvalCall(Call& call) {
@@ -625,8 +637,12 @@ absl::StatusOr<Matrix> Evaluator::EvalCall(Call& call) {
     num_series = sel->series.size();
   } else {
     const auto& sq = static_cast<const SubqueryExpr&>(*marg);
-    offset = sq.timestamp_ms.has_value() ? sq.original_offset_ms + (start_ - *sq.timestamp_ms)
-                                         : sq.offset_ms;
+    // With `@`, as Prometheus's evalSubquery: the offset as written plus the distance from the
+    // @ time, as a time.Duration (nanoseconds, wrapping).
+    offset = sq.timestamp_ms.has_value()
+                 ? NsToMs(WrapAdd(MsToNs(sq.original_offset_ms),
+                                  MsToNs(WrapSub(start_, *sq.timestamp_ms))))
+                 : sq.offset_ms;
     range = sq.range_ms;
     num_series = subquery_result.size();
   }
@@ -664,7 +680,8 @@ absl::StatusOr<Matrix> Evaluator::EvalCall(Call& call) {
     size_t step = 0;
     int64_t peak = 0;
     int64_t last = 0;
-    for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
+    bool more = start_ <= end_;
+    for (int64_t ts = start_; more; more = NextStep(ts, interval_, end_), ++step) {
       for (size_t j = 0; j < n; ++j) {
         if (static_cast<int>(j) == matrix_index || call.args[j]->Type() != ValueType::kScalar) {
           continue;
@@ -674,8 +691,8 @@ absl::StatusOr<Matrix> Evaluator::EvalCall(Call& call) {
                                 ? m[0].points[step].v
                                 : std::numeric_limits<double>::quiet_NaN();
       }
-      const int64_t maxt = ts - offset;
-      const int64_t mint = maxt - range;
+      const int64_t maxt = WrapSub(ts, offset);
+      const int64_t mint = WrapSub(maxt, range);
       if (cur.has_value()) {
         for (; cur->Valid() && cur->T() <= maxt; cur->Advance()) {
           if (cur->T() < mint || IsStaleNaN(cur->V())) continue;
@@ -738,7 +755,8 @@ absl::StatusOr<Matrix> Evaluator::EvalCall(Call& call) {
       if (i > 0 && static_cast<int64_t>(seen.size()) == steps) return Matrix();
     }
     Series absent{LabelsForAbsent(marg), {}};
-    for (int64_t ts = start_; ts <= end_; ts += interval_) {
+    bool more = start_ <= end_;
+    for (int64_t ts = start_; more; more = NextStep(ts, interval_, end_)) {
       if (!seen.contains(ts)) absent.points.push_back(Point{ts, 1});
     }
     Matrix res;

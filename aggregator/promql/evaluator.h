@@ -92,7 +92,7 @@ class Evaluator {
   int64_t end() const { return end_; }
   int64_t interval() const { return interval_; }
   // The number of steps; 0 when end < start (a subquery whose window holds no aligned step).
-  int64_t NumSteps() const { return end_ < start_ ? 0 : (end_ - start_) / interval_ + 1; }
+  int64_t NumSteps() const;
 
  private:
   // Evaluates `exprs` (null or string ones are skipped: their vectors stay empty), then calls

@@ -188,6 +188,86 @@ TEST_F(EngineTest, AtModifierPinsTheTime) {
   for (const Point& p : m2[0].points) EXPECT_EQ(p.v, 2);
 }
 
+// Time arithmetic near +-2^63 ms wraps as Go's int64 and time.Duration (nanosecond) arithmetic
+// do. Answers checked against the real Prometheus 2.42 (instant queries over its HTTP API).
+TEST_F(EngineTest, TimeArithmeticWrapsAsInPrometheus) {
+  auto count = [&](const std::string& query, int64_t t) -> double {
+    std::vector<std::pair<std::string, double>> v = Vec(query, t);
+    EXPECT_EQ(v.size(), 1u) << query << " at " << t;
+    return v.empty() ? -1 : v[0].second;
+  };
+  for (const int64_t t : {int64_t{1000} * kSec, int64_t{1700000000} * kSec}) {
+    EXPECT_EQ(count("count_over_time(vector(1)[10s:7s] @ 9223372036854775)", t), 2) << t;
+    EXPECT_EQ(count("count_over_time(vector(1)[10s:7ms] @ 9223372036854775.807)", t), 1429) << t;
+    EXPECT_EQ(count("count_over_time(vector(1)[10s:7ms] @ -9223372036854775.807)", t), 1429) << t;
+    EXPECT_EQ(count("count_over_time(vector(1)[10s:7ms] offset -292y @ 9223372036854775)", t), 1428)
+        << t;
+    EXPECT_EQ(count("count_over_time(vector(1)[292y:1y] @ -9223372036854775)", t), 293) << t;
+  }
+}
+
+// Times the HTTP API cannot produce (its times wrap at +-2^63 ns) still evaluate, without
+// overflow: step loops end where the next step would pass the largest int64.
+TEST_F(EngineTest, ExtremeQueryTimesTerminate) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
+  storage_.Add({{"__name__", "metric"}}, {{0, 1}, {kMin, 2}});
+  absl::StatusOr<QueryResult> r = Range("vector(1)", kMax - 2500, kMax, 1000);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const Matrix& m = std::get<Matrix>(r->value);
+  ASSERT_EQ(m.size(), 1u);
+  ASSERT_EQ(m[0].points.size(), 3u);
+  EXPECT_EQ(m[0].points[2].t, kMax - 500);
+  for (const char* q : {"count_over_time(vector(1)[1m:7s] offset -1m)",
+                        "count_over_time(vector(1)[1m:7s] offset 1m)", "metric offset -1m",
+                        "timestamp(metric @ 100 offset -1m)", "rate(metric[5m] offset 1m)",
+                        "timestamp(vector(1))", "absent_over_time(metric[1m])"}) {
+    for (const int64_t t : {kMax, kMinTime, kMax - 1, kMinTime + 1}) {
+      EXPECT_TRUE(Instant(q, t).ok()) << q << " at " << t;
+    }
+  }
+  for (const char* q : {"count_over_time(vector(1)[1m:7s])", "timestamp(metric offset 1m)",
+                        "rate(metric[5m] offset -1m)", "metric @ 100 offset -1m"}) {
+    r = Range(q, kMinTime, kMinTime + 2 * kMin, kMin);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status();
+    r = Range(q, kMax - 2 * kMin, kMax, kMin);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status();
+  }
+}
+
+// timestamp() of a selector, with `@` and an offset: Prometheus reads at the @ time, from the
+// samples selected up to the @ time less the offset (checked against Prometheus 2.42).
+TEST_F(EngineTest, TimestampOfSelectorWithAtAndOffset) {
+  storage_.Add({{"__name__", "metric"}, {"job", "1"}},
+               {{0, 1}, {30 * kSec, 2}, {60 * kSec, 3}, {90 * kSec, 4}, {120 * kSec, 5}});
+  EXPECT_THAT(Vec("timestamp(metric @ 100 offset 50s)", 1000 * kSec),
+              ElementsAre(Pair(R"({job="1"})", 30)));
+  EXPECT_THAT(Vec("timestamp(metric @ 100)", 1000 * kSec), ElementsAre(Pair(R"({job="1"})", 90)));
+}
+
+// timestamp() of a selector counts its samples per step as Prometheus 2.42 does (13 fails and
+// 14 passes there for this query), and fails at the limit without first reading every step.
+TEST_F(EngineTest, TimestampOfSelectorKeepsToTheSampleLimit) {
+  storage_.Add({{"__name__", "metric"}, {"job", "1"}},
+               {{0, 1}, {30 * kSec, 2}, {60 * kSec, 3}, {90 * kSec, 4}, {120 * kSec, 5}});
+  options_.max_samples = 13;
+  absl::StatusOr<QueryResult> r = Range("timestamp(metric)", 0, 120 * kSec, 10 * kSec);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+  options_.max_samples = 14;
+  r = Range("timestamp(metric)", 0, 120 * kSec, 10 * kSec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const Matrix& m = std::get<Matrix>(r->value);
+  ASSERT_EQ(m.size(), 1u);
+  ASSERT_EQ(m[0].points.size(), 13u);
+  EXPECT_EQ(m[0].points[4].v, 30);
+  // 10^12 steps: the limit stops it at the first steps.
+  storage_.Add({{"__name__", "metric"}, {"job", "2"}}, {{0, 1}});
+  options_.max_samples = 100;
+  options_.lookback_delta = absl::Hours(24 * 365 * 100);
+  r = Range("timestamp(metric)", 0, int64_t{1'000'000'000'000}, 1);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+}
+
 // Answers checked against Prometheus 2.42 (promtool test rules).
 TEST_F(EngineTest, MatchesPrometheusOnEdgeCases) {
   std::vector<std::pair<int64_t, double>> samples;
