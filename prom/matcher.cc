@@ -56,36 +56,60 @@ bool HasAnyByteEscape(absl::string_view p) {
 // their codes).
 absl::string_view GoRegexpErrorText(RE2::ErrorCode code) {
   switch (code) {
-    case RE2::ErrorBadEscape: return "invalid escape sequence";
-    case RE2::ErrorBadCharClass: return "invalid character class";
-    case RE2::ErrorBadCharRange: return "invalid character class range";
-    case RE2::ErrorMissingBracket: return "missing closing ]";
-    case RE2::ErrorMissingParen: return "missing closing )";
-    case RE2::ErrorUnexpectedParen: return "unexpected )";
-    case RE2::ErrorTrailingBackslash: return "trailing backslash at end of expression";
-    case RE2::ErrorRepeatArgument: return "missing argument to repetition operator";
-    case RE2::ErrorRepeatSize: return "invalid repeat count";
-    case RE2::ErrorRepeatOp: return "invalid nested repetition operator";
-    case RE2::ErrorBadPerlOp: return "invalid or unsupported Perl syntax";
-    case RE2::ErrorBadUTF8: return "invalid UTF-8";
-    case RE2::ErrorBadNamedCapture: return "invalid named capture";
-    case RE2::ErrorPatternTooLarge: return "expression too large";
-    default: return "regexp/syntax: internal error";
+    case RE2::ErrorBadEscape:
+      return "invalid escape sequence";
+    case RE2::ErrorBadCharClass:
+      return "invalid character class";
+    case RE2::ErrorBadCharRange:
+      return "invalid character class range";
+    case RE2::ErrorMissingBracket:
+      return "missing closing ]";
+    case RE2::ErrorMissingParen:
+      return "missing closing )";
+    case RE2::ErrorUnexpectedParen:
+      return "unexpected )";
+    case RE2::ErrorTrailingBackslash:
+      return "trailing backslash at end of expression";
+    case RE2::ErrorRepeatArgument:
+      return "missing argument to repetition operator";
+    case RE2::ErrorRepeatSize:
+      return "invalid repeat count";
+    case RE2::ErrorRepeatOp:
+      return "invalid nested repetition operator";
+    case RE2::ErrorBadPerlOp:
+      return "invalid or unsupported Perl syntax";
+    case RE2::ErrorBadUTF8:
+      return "invalid UTF-8";
+    case RE2::ErrorBadNamedCapture:
+      return "invalid named capture";
+    case RE2::ErrorPatternTooLarge:
+      return "expression too large";
+    default:
+      return "regexp/syntax: internal error";
   }
 }
 
-// The error Prometheus reports for a pattern Go's regexp rejects: Go parses the anchored form
-// ^(?:pattern)$, so the quoted fragment comes from that, e.g.
-// "error parsing regexp: missing closing ): `^(?:()$`".
-template <typename Compiled>
-std::string GoRegexpError(absl::string_view pattern, const Compiled& failed) {
+// The error Prometheus reports for a pattern Go's regexp rejects, from `failed`, the RE2 that
+// failed to compile. Go parses the anchored form ^(?:pattern)$, so the quoted fragment comes
+// from that, e.g. "error parsing regexp: missing closing ): `^(?:()$`".
+std::string GoRegexpError(const RE2& failed) {
+  return absl::StrCat("error parsing regexp: ", GoRegexpErrorText(failed.error_code()), ": `",
+                      failed.error_arg(), "`");
+}
+
+constexpr absl::string_view kAnyByteEscapeError =
+    "error parsing regexp: invalid escape sequence: `\\C`";
+
+RE2::Options GoRegexpOptions() {
   RE2::Options options;
   options.set_log_errors(false);
+  return options;
+}
+
+std::shared_ptr<const RE2> CompileAnchored(absl::string_view pattern) {
   const std::string anchored = absl::StrCat("^(?:", pattern, ")$");
-  RE2 re(re2::StringPiece(anchored.data(), anchored.size()), options);
-  const RE2& source = re.ok() ? failed.re : re;  // the anchored form can parse where the bare cannot
-  return absl::StrCat("error parsing regexp: ", GoRegexpErrorText(source.error_code()), ": `",
-                      source.error_arg(), "`");
+  return std::make_shared<const RE2>(re2::StringPiece(anchored.data(), anchored.size()),
+                                     GoRegexpOptions());
 }
 
 bool IsAsciiPunct(char c) {
@@ -289,13 +313,13 @@ absl::StatusOr<Matcher> Matcher::Create(MatchType type, std::string name, std::s
       return absl::InvalidArgumentError(
           absl::StrCat("invalid match type ", static_cast<int>(type)));
   }
-  if (HasAnyByteEscape(value)) {
-    return absl::InvalidArgumentError("error parsing regexp: invalid escape sequence: `\\C`");
+  if (HasAnyByteEscape(value)) return absl::InvalidArgumentError(kAnyByteEscapeError);
+  auto re = std::make_shared<const Regex>(value, GoRegexpOptions());
+  if (!re->re.ok()) {
+    // Go reports the anchored form's error; the bare pattern can fail where that one parses.
+    std::shared_ptr<const RE2> anchored = CompileAnchored(value);
+    return absl::InvalidArgumentError(GoRegexpError(anchored->ok() ? re->re : *anchored));
   }
-  RE2::Options options;
-  options.set_log_errors(false);
-  auto re = std::make_shared<const Regex>(value, options);
-  if (!re->re.ok()) return absl::InvalidArgumentError(GoRegexpError(value, *re));
   return Matcher(type, std::move(name), std::move(value), std::move(re));
 }
 
@@ -317,6 +341,13 @@ bool Matcher::Matches(absl::string_view value) const {
 
 std::string Matcher::ToString() const {
   return absl::StrCat(name_, MatchTypeToString(type_), GoQuote(value_));
+}
+
+absl::StatusOr<std::shared_ptr<const RE2>> CompileAnchoredGoRegexp(absl::string_view pattern) {
+  if (HasAnyByteEscape(pattern)) return absl::InvalidArgumentError(kAnyByteEscapeError);
+  std::shared_ptr<const RE2> re = CompileAnchored(pattern);
+  if (!re->ok()) return absl::InvalidArgumentError(GoRegexpError(*re));
+  return re;
 }
 
 bool MatchesAll(const std::vector<Matcher>& matchers, const Labels& labels) {

@@ -9,6 +9,10 @@
 #include "absl/strings/string_view.h"
 #include "prom/labels.h"
 
+namespace re2 {
+class RE2;
+}  // namespace re2
+
 namespace sextant::prom {
 
 enum class MatchType { kEqual, kNotEqual, kRegexMatch, kRegexNoMatch };
@@ -55,6 +59,12 @@ class Matcher {
   std::shared_ptr<const Regex> re_;  // Set for the regex types only.
   bool matches_empty_ = false;
 };
+
+// Compiles `pattern` as Prometheus compiles a regex with Go's regexp: anchored, ^(?:pattern)$,
+// with the syntax Go accepts (RE2's, less \C). InvalidArgument otherwise, with Go's wording of
+// the error on the anchored form, e.g. "error parsing regexp: missing closing ): `^(?:()$`".
+// The result is immutable and safe to match from many threads at once.
+absl::StatusOr<std::shared_ptr<const re2::RE2>> CompileAnchoredGoRegexp(absl::string_view pattern);
 
 // True when every matcher matches its label in `labels` (absent labels read as "").
 bool MatchesAll(const std::vector<Matcher>& matchers, const Labels& labels);

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "aggregator/api/prom_json.h"
@@ -307,6 +308,34 @@ HttpResponse NoContent() {
   return r;
 }
 
+// The answer of /labels and /label/<name>/values: the strings `lookup` finds for each match[]
+// set (one lookup with no matchers when there is none) over the request's start and end,
+// merged, sorted, made distinct and cut to the limit parameter.
+HttpResponse LabelStrings(const HttpRequest& r,
+                          absl::FunctionRef<absl::StatusOr<std::vector<std::string>>(
+                              const std::vector<prom::Matcher>& set, int64_t mint, int64_t maxt)>
+                              lookup) {
+  absl::StatusOr<ApiTime> start = TimeParam(r, "start", ApiTime::Min());
+  if (!start.ok()) return InvalidParam("start", start.status().message());
+  absl::StatusOr<ApiTime> end = TimeParam(r, "end", ApiTime::Max());
+  if (!end.ok()) return InvalidParam("end", end.status().message());
+  absl::StatusOr<std::vector<std::vector<prom::Matcher>>> sets = MatcherSets(r);
+  if (!sets.ok()) return Error("bad_data", sets.status().message());
+
+  std::vector<std::string> all;
+  if (sets->empty()) sets->emplace_back();  // no match[]: every series
+  for (const std::vector<prom::Matcher>& set : *sets) {
+    absl::StatusOr<std::vector<std::string>> found = lookup(set, start->Millis(), end->Millis());
+    if (!found.ok()) return Error("execution", found.status().message());
+    all.insert(all.end(), found->begin(), found->end());
+  }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  std::vector<std::string> warnings;
+  ApplyLimit(r, &all, &warnings);
+  return Success(StringArray(all), warnings);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -556,27 +585,9 @@ HttpResponse QueryApi::Series(const HttpRequest& r) const {
 }
 
 HttpResponse QueryApi::LabelNames(const HttpRequest& r) const {
-  absl::StatusOr<ApiTime> start = TimeParam(r, "start", ApiTime::Min());
-  if (!start.ok()) return InvalidParam("start", start.status().message());
-  absl::StatusOr<ApiTime> end = TimeParam(r, "end", ApiTime::Max());
-  if (!end.ok()) return InvalidParam("end", end.status().message());
-  absl::StatusOr<std::vector<std::vector<prom::Matcher>>> sets = MatcherSets(r);
-  if (!sets.ok()) return Error("bad_data", sets.status().message());
-
-  const int64_t mint = start->Millis();
-  const int64_t maxt = end->Millis();
-  std::vector<std::string> names;
-  if (sets->empty()) sets->emplace_back();  // no match[]: every series
-  for (const std::vector<prom::Matcher>& set : *sets) {
-    absl::StatusOr<std::vector<std::string>> n = db_.LabelNames(set, mint, maxt);
-    if (!n.ok()) return Error("execution", n.status().message());
-    names.insert(names.end(), n->begin(), n->end());
-  }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  std::vector<std::string> warnings;
-  ApplyLimit(r, &names, &warnings);
-  return Success(StringArray(names), warnings);
+  return LabelStrings(r, [this](const std::vector<prom::Matcher>& set, int64_t mint, int64_t maxt) {
+    return db_.LabelNames(set, mint, maxt);
+  });
 }
 
 HttpResponse QueryApi::LabelValues(const HttpRequest& r) const {
@@ -584,27 +595,10 @@ HttpResponse QueryApi::LabelValues(const HttpRequest& r) const {
   if (!prom::IsValidLabelName(name)) {
     return Error("bad_data", absl::StrCat("invalid label name: ", prom::GoQuote(name)));
   }
-  absl::StatusOr<ApiTime> start = TimeParam(r, "start", ApiTime::Min());
-  if (!start.ok()) return InvalidParam("start", start.status().message());
-  absl::StatusOr<ApiTime> end = TimeParam(r, "end", ApiTime::Max());
-  if (!end.ok()) return InvalidParam("end", end.status().message());
-  absl::StatusOr<std::vector<std::vector<prom::Matcher>>> sets = MatcherSets(r);
-  if (!sets.ok()) return Error("bad_data", sets.status().message());
-
-  const int64_t mint = start->Millis();
-  const int64_t maxt = end->Millis();
-  std::vector<std::string> values;
-  if (sets->empty()) sets->emplace_back();
-  for (const std::vector<prom::Matcher>& set : *sets) {
-    absl::StatusOr<std::vector<std::string>> v = db_.LabelValues(name, set, mint, maxt);
-    if (!v.ok()) return Error("execution", v.status().message());
-    values.insert(values.end(), v->begin(), v->end());
-  }
-  std::sort(values.begin(), values.end());
-  values.erase(std::unique(values.begin(), values.end()), values.end());
-  std::vector<std::string> warnings;
-  ApplyLimit(r, &values, &warnings);
-  return Success(StringArray(values), warnings);
+  return LabelStrings(
+      r, [this, name](const std::vector<prom::Matcher>& set, int64_t mint, int64_t maxt) {
+        return db_.LabelValues(name, set, mint, maxt);
+      });
 }
 
 HttpResponse QueryApi::Metadata(const HttpRequest& r) const {

@@ -82,6 +82,9 @@ struct Function {
 };
 // The function named `name` among those of Prometheus 2.42, or null. The table is immutable.
 const Function* LookupFunction(absl::string_view name);
+// Every function of the table LookupFunction reads, sorted by name (for tests that cover them
+// all). The pointers stay valid for the life of the process.
+std::vector<const Function*> AllFunctions();
 
 enum class ExprKind {
   kNumberLiteral,

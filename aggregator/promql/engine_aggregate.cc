@@ -121,17 +121,14 @@ std::string GroupingKey(const prom::Labels& l, const std::vector<std::string>& g
   return key;
 }
 
-std::string GoFormatFloatF(double v) { return GoFormatFloat(v, 'f'); }
-
-std::string GoFormatFloatV(double v) { return GoFormatFloat(v, 'g'); }
-
 absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& sorted_grouping,
                        bool without, double param, const std::string& label, const Vector& vec,
                        const std::vector<const std::string*>& keys, Vector& out) {
   int64_t k = 0;
   if (op == AggregateOp::kTopk || op == AggregateOp::kBottomk) {
     if (!(param <= kMaxInt64 && param >= kMinInt64)) {
-      return EvalError(absl::StrCat("Scalar value ", GoFormatFloatV(param), " overflows int64"));
+      return EvalError(
+          absl::StrCat("Scalar value ", GoFormatFloat(param, 'g'), " overflows int64"));
     }
     k = static_cast<int64_t>(param);
     if (k < 1) return absl::OkStatus();
@@ -162,7 +159,7 @@ absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& sorted_gr
     prom::Labels cv_metric;
     const prom::Labels* metric = &s.metric;
     if (op == AggregateOp::kCountValues) {
-      cv_metric = s.metric.With(label, GoFormatFloatF(s.v));
+      cv_metric = s.metric.With(label, GoFormatFloat(s.v, 'f'));
       metric = &cv_metric;
     }
     const std::string* key =

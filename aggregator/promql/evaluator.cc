@@ -820,21 +820,15 @@ absl::StatusOr<Matrix> Evaluator::EvalBinary(BinaryExpr& bin) {
         [&](const StepInput& in, int64_t, Vector& out) { return VectorBinop(bin, in, cache, out); },
         exprs);
   }
-  if (lt == ValueType::kVector && rt == ValueType::kScalar) {
+  if ((lt == ValueType::kVector && rt == ValueType::kScalar) ||
+      (lt == ValueType::kScalar && rt == ValueType::kVector)) {
+    const bool scalar_left = lt == ValueType::kScalar;
+    const size_t vec = scalar_left ? 1 : 0;  // the vector operand; the other is the scalar
     return RangeEval(
         nullptr,
-        [&](const StepInput& in, int64_t, Vector& out) {
-          return VectorScalarBinop(bin, in.vectors[0], in.series[0], ScalarAt(in.vectors[1]),
-                                   /*scalar_left=*/false, cache, out);
-        },
-        exprs);
-  }
-  if (lt == ValueType::kScalar && rt == ValueType::kVector) {
-    return RangeEval(
-        nullptr,
-        [&](const StepInput& in, int64_t, Vector& out) {
-          return VectorScalarBinop(bin, in.vectors[1], in.series[1], ScalarAt(in.vectors[0]),
-                                   /*scalar_left=*/true, cache, out);
+        [&, scalar_left, vec](const StepInput& in, int64_t, Vector& out) {
+          return VectorScalarBinop(bin, in.vectors[vec], in.series[vec],
+                                   ScalarAt(in.vectors[1 - vec]), scalar_left, cache, out);
         },
         exprs);
   }

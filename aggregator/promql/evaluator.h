@@ -157,8 +157,4 @@ absl::Status Aggregate(AggregateOp op, const std::vector<std::string>& grouping,
 std::string GroupingKey(const prom::Labels& l, const std::vector<std::string>& grouping,
                         bool without);
 
-// Go's strconv.FormatFloat(v, 'f', -1, 64) and fmt's %v of a float64.
-std::string GoFormatFloatF(double v);
-std::string GoFormatFloatV(double v);
-
 }  // namespace sextant::promql::internal

@@ -1,4 +1,5 @@
 // The signatures of Prometheus 2.42's PromQL functions (promql/parser/functions.go).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,14 @@ const Function* LookupFunction(absl::string_view name) {
   const auto& table = FunctionTable();
   auto it = table.find(name);
   return it == table.end() ? nullptr : &it->second;
+}
+
+std::vector<const Function*> AllFunctions() {
+  std::vector<const Function*> all;
+  for (const auto& [name, f] : FunctionTable()) all.push_back(&f);
+  std::sort(all.begin(), all.end(),
+            [](const Function* a, const Function* b) { return a->name < b->name; });
+  return all;
 }
 
 }  // namespace sextant::promql

@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "aggregator/promql/evaluator.h"
 #include "aggregator/promql/go_float.h"
+#include "prom/matcher.h"
 
 namespace sextant::promql::internal {
 namespace {
@@ -595,22 +596,6 @@ absl::Status NativeHistogramOnly(Args, FunctionContext&) { return absl::OkStatus
 // ---------------------------------------------------------------------------------------------
 // label_replace() and label_join().
 
-// Go's regexp rejects \C (any byte), RE2 accepts it: finds it outside \Q...\E.
-bool HasAnyByteEscape(absl::string_view p) {
-  for (size_t i = 0; i + 1 < p.size(); ++i) {
-    if (p[i] != '\\') continue;
-    if (p[i + 1] == 'C') return true;
-    if (p[i + 1] == 'Q') {
-      const size_t end = p.find("\\E", i + 2);
-      if (end == absl::string_view::npos) return false;
-      i = end + 1;
-      continue;
-    }
-    ++i;
-  }
-  return false;
-}
-
 // Go's regexp template expansion ($1, ${1}, $name, ${name}, $$) of `repl` with a match's groups.
 std::string ExpandTemplate(const RE2& re, absl::string_view repl,
                            const std::vector<re2::StringPiece>& groups) {
@@ -686,10 +671,8 @@ absl::Status LabelReplace(Args args, FunctionContext& ctx) {
 
   auto* state = std::any_cast<LabelReplaceState>(&ctx.state);
   if (state == nullptr) {
-    RE2::Options options;
-    options.set_log_errors(false);
-    auto re = std::make_shared<const RE2>(absl::StrCat("^(?:", regex, ")$"), options);
-    if (!re->ok() || HasAnyByteEscape(regex)) {
+    absl::StatusOr<std::shared_ptr<const RE2>> re = prom::CompileAnchoredGoRegexp(regex);
+    if (!re.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat("invalid regular expression in label_replace(): ", regex));
     }
@@ -697,7 +680,7 @@ absl::Status LabelReplace(Args args, FunctionContext& ctx) {
       return absl::FailedPreconditionError(
           absl::StrCat("invalid destination label name in label_replace(): ", dst));
     }
-    ctx.state = LabelReplaceState{std::move(re)};
+    ctx.state = LabelReplaceState{*std::move(re)};
     state = std::any_cast<LabelReplaceState>(&ctx.state);
   }
   const RE2& re = *state->re;

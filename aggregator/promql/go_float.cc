@@ -181,6 +181,68 @@ std::optional<double> ParseGoFloat(absl::string_view s) {
   return v;
 }
 
+std::optional<int64_t> ParseGoInt(absl::string_view s) {
+  if (s.empty()) return std::nullopt;
+  const absl::string_view orig = s;
+  bool neg = false;
+  if (s[0] == '+' || s[0] == '-') {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  int base = 10;
+  if (s.size() >= 2 && s[0] == '0') {
+    switch (Lower(s[1])) {
+      case 'x':
+        base = 16;
+        s.remove_prefix(2);
+        break;
+      case 'o':
+        base = 8;
+        s.remove_prefix(2);
+        break;
+      case 'b':
+        base = 2;
+        s.remove_prefix(2);
+        break;
+      default:
+        base = 8;
+        s.remove_prefix(1);
+        break;
+    }
+  }
+  if (s.empty()) return std::nullopt;
+  bool underscores = false;
+  uint64_t n = 0;
+  for (char c : s) {
+    if (c == '_') {
+      underscores = true;
+      continue;
+    }
+    int d;
+    if (IsDigit(c)) {
+      d = c - '0';
+    } else if (Lower(c) >= 'a' && Lower(c) <= 'z') {
+      d = Lower(c) - 'a' + 10;
+    } else {
+      return std::nullopt;
+    }
+    if (d >= base) return std::nullopt;
+    if (n > (std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(d)) /
+                static_cast<uint64_t>(base)) {
+      return std::nullopt;
+    }
+    n = n * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+  }
+  if (underscores && !UnderscoresOk(orig)) return std::nullopt;
+  const uint64_t limit = uint64_t{1} << 63;
+  if (neg) {
+    if (n > limit) return std::nullopt;
+    return n == limit ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(n);
+  }
+  if (n >= limit) return std::nullopt;
+  return static_cast<int64_t>(n);
+}
+
 int64_t GoFloatToInt64(double f) {
   if (std::isnan(f) || f >= 9223372036854775808.0 || f < -9223372036854775808.0) {
     return std::numeric_limits<int64_t>::min();

@@ -36,6 +36,11 @@ std::string GoFormatPercentF(double v);
 // ErrRange).
 std::optional<double> ParseGoFloat(absl::string_view s);
 
+// strconv.ParseInt(s, 0, 64): an optional sign, then a 0x, 0o, 0b or 0 (octal) prefix or none,
+// and digits of that base, with '_' as ParseGoFloat allows it. nullopt on a syntax error or a
+// value outside the int64 range.
+std::optional<int64_t> ParseGoInt(absl::string_view s);
+
 // Go's int64(f) on amd64: truncation towards zero, and the smallest int64 for NaN and values
 // outside the int64 range.
 int64_t GoFloatToInt64(double f);

@@ -912,12 +912,12 @@ class Parser {
   }
 
   std::optional<std::string> StringValue(const Token& t) {
-    std::optional<std::string> s = GoUnquote(t.val);
-    if (!s) {
-      AddError(t.pos,
-               absl::StrCat("error unquoting string ", prom::GoQuote(t.val), ": invalid syntax"));
+    absl::StatusOr<std::string> s = UnquoteString(t.val);
+    if (!s.ok()) {
+      AddError(t.pos, std::string(s.status().message()));
+      return std::nullopt;
     }
-    return s;
+    return *std::move(s);
   }
 
   Parsed ParsePrimary() {
@@ -1363,6 +1363,15 @@ class Parser {
 };
 
 }  // namespace
+
+absl::StatusOr<std::string> UnquoteString(absl::string_view quoted) {
+  std::optional<std::string> s = GoUnquote(quoted);
+  if (!s) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("error unquoting string ", prom::GoQuote(quoted), ": invalid syntax"));
+  }
+  return *std::move(s);
+}
 
 // Positions are 32-bit; Prometheus itself has no limit.
 constexpr size_t kMaxQueryBytes = size_t{1} << 30;

@@ -22,6 +22,13 @@ absl::StatusOr<ExprPtr> ParseExpr(absl::string_view query);
 // returns its matchers. InvalidArgument as ParseExpr, and when the input is any other expression.
 absl::StatusOr<std::vector<prom::Matcher>> ParseMetricSelector(absl::string_view selector);
 
+// Decodes a PromQL string literal, quotes included, as the parser does (Go's strconv.Unquote,
+// except that single quotes may hold a whole string): "..." and '...' with Go's escapes
+// (\a \b \f \n \r \t \v \\ \xNN \NNN \uNNNN \UNNNNNNNN, and the escaped quote of the
+// literal's own kind), `...` raw. InvalidArgument with the parser's message when `quoted` is
+// not exactly one such literal: `error unquoting string "'a": invalid syntax`.
+absl::StatusOr<std::string> UnquoteString(absl::string_view quoted);
+
 // Parses a Prometheus duration ("1h30m", "5m", "90s", "1y", "2w", "100ms"; units y w d h m s
 // ms, largest first, each at most once) into milliseconds. InvalidArgument with the input
 // quoted: `not a valid duration string: "5x"`.

@@ -37,6 +37,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "aggregator/promql/ast.h"
 #include "bench/promql_data.h"
 #include "common/http_client.h"
 #include "gtest/gtest.h"
@@ -127,16 +128,45 @@ struct Point {
 };
 
 // One answer of /api/v1/query or /api/v1/query_range, reduced to what is compared.
-struct Answer {
+// What every API answer has: its HTTP status, envelope and raw body.
+struct Envelope {
   int http_status = 0;
   std::string status;  // "success" or "error"; "" when the body is not the API's JSON
   std::string error_type, error;
+  std::string body;  // for failures that need the raw answer
+};
+
+// Parses e->body into `doc` and fills e's status, error_type and error. Returns the "data" of a
+// success; null for an error answer, and (with status "") for a body that is not the API's JSON
+// or a success without data.
+const rapidjson::Value* ReadEnvelope(rapidjson::Document& doc, Envelope* e) {
+  doc.Parse(e->body.data(), e->body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("status") ||
+      !doc["status"].IsString()) {
+    return nullptr;
+  }
+  e->status = doc["status"].GetString();
+  if (e->status != "success") {
+    if (doc.HasMember("errorType") && doc["errorType"].IsString()) {
+      e->error_type = doc["errorType"].GetString();
+    }
+    if (doc.HasMember("error") && doc["error"].IsString()) e->error = doc["error"].GetString();
+    return nullptr;
+  }
+  if (!doc.HasMember("data")) {
+    e->status = "";
+    return nullptr;
+  }
+  return &doc["data"];
+}
+
+// A query answer reduced to what is compared.
+struct Answer : Envelope {
   std::string result_type;
   // Label set (canonical text) -> points, in the order of the answer; scalars and strings are
   // one entry with the key "".
   std::vector<std::pair<std::string, std::vector<Point>>> series;
   std::string string_value;
-  std::string body;  // for failures that need the raw answer
 };
 
 std::string LabelsKey(const rapidjson::Value& metric) {
@@ -164,24 +194,13 @@ Answer ParseAnswer(int http_status, std::string body) {
   a.http_status = http_status;
   a.body = std::move(body);
   rapidjson::Document doc;
-  doc.Parse(a.body.data(), a.body.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("status") ||
-      !doc["status"].IsString()) {
-    return a;
-  }
-  a.status = doc["status"].GetString();
-  if (a.status != "success") {
-    if (doc.HasMember("errorType") && doc["errorType"].IsString()) {
-      a.error_type = doc["errorType"].GetString();
-    }
-    if (doc.HasMember("error") && doc["error"].IsString()) a.error = doc["error"].GetString();
-    return a;
-  }
-  if (!doc.HasMember("data") || !doc["data"].IsObject()) {
+  const rapidjson::Value* data_or_null = ReadEnvelope(doc, &a);
+  if (data_or_null == nullptr) return a;
+  if (!data_or_null->IsObject()) {
     a.status = "";
     return a;
   }
-  const rapidjson::Value& data = doc["data"];
+  const rapidjson::Value& data = *data_or_null;
   if (!data.HasMember("resultType") || !data["resultType"].IsString() ||
       !data.HasMember("result")) {
     a.status = "";
@@ -571,90 +590,19 @@ TEST(PromqlDifferentialCorpusTest, CoversEveryFunctionOperatorAndAggregation) {
   EXPECT_GE(corpus.size(), 300u);
   std::string all;
   for (const Query& q : corpus) absl::StrAppend(&all, q.expr, "\n");
-  // Prometheus 2.42's functions (promql/parser/functions.go) and aggregations.
-  const char* kFunctions[] = {"abs",
-                              "absent",
-                              "absent_over_time",
-                              "acos",
-                              "acosh",
-                              "asin",
-                              "asinh",
-                              "atan",
-                              "atanh",
-                              "avg_over_time",
-                              "ceil",
-                              "changes",
-                              "clamp",
-                              "clamp_max",
-                              "clamp_min",
-                              "cos",
-                              "cosh",
-                              "count_over_time",
-                              "days_in_month",
-                              "day_of_month",
-                              "day_of_week",
-                              "day_of_year",
-                              "deg",
-                              "delta",
-                              "deriv",
-                              "exp",
-                              "floor",
-                              "histogram_count",
-                              "histogram_sum",
-                              "histogram_fraction",
-                              "histogram_quantile",
-                              "holt_winters",
-                              "hour",
-                              "idelta",
-                              "increase",
-                              "irate",
-                              "label_replace",
-                              "label_join",
-                              "last_over_time",
-                              "ln",
-                              "log10",
-                              "log2",
-                              "max_over_time",
-                              "min_over_time",
-                              "minute",
-                              "month",
-                              "pi",
-                              "predict_linear",
-                              "present_over_time",
-                              "quantile_over_time",
-                              "rad",
-                              "rate",
-                              "resets",
-                              "round",
-                              "scalar",
-                              "sgn",
-                              "sin",
-                              "sinh",
-                              "sort",
-                              "sort_desc",
-                              "sqrt",
-                              "stddev_over_time",
-                              "stdvar_over_time",
-                              "sum_over_time",
-                              "tan",
-                              "tanh",
-                              "time",
-                              "timestamp",
-                              "vector",
-                              "year",
-                              "sum",
-                              "min",
-                              "max",
-                              "avg",
-                              "group",
-                              "stddev",
-                              "stdvar",
-                              "count",
-                              "count_values",
-                              "bottomk",
-                              "topk",
-                              "quantile"};
-  for (const char* f : kFunctions) {
+  // Prometheus 2.42's functions (the parser's table, which parser_test checks against 2.42's
+  // list) and aggregations.
+  std::vector<std::string> names;
+  for (const promql::Function* f : promql::AllFunctions()) names.push_back(f->name);
+  for (promql::AggregateOp op :
+       {promql::AggregateOp::kSum, promql::AggregateOp::kAvg, promql::AggregateOp::kCount,
+        promql::AggregateOp::kMin, promql::AggregateOp::kMax, promql::AggregateOp::kGroup,
+        promql::AggregateOp::kStddev, promql::AggregateOp::kStdvar, promql::AggregateOp::kTopk,
+        promql::AggregateOp::kBottomk, promql::AggregateOp::kCountValues,
+        promql::AggregateOp::kQuantile}) {
+    names.emplace_back(promql::AggregateOpString(op));
+  }
+  for (const std::string& f : names) {
     EXPECT_TRUE(absl::StrContains(all, absl::StrCat(f, "(")) ||
                 absl::StrContains(all, absl::StrCat(f, " by")) ||
                 absl::StrContains(all, absl::StrCat(f, " without")))
@@ -782,11 +730,8 @@ TEST_F(PromqlDifferentialTest, SameAnswersAsPrometheus) {
 }
 
 // A metadata answer (labels, label values, series) reduced to what is compared.
-struct ListAnswer {
-  int http_status = 0;
-  std::string status, error_type, error;
+struct ListAnswer : Envelope {
   std::vector<std::string> items;  // strings, or label sets as LabelsKey
-  std::string body;
 };
 
 ListAnswer AskList(HttpClient& client, const std::string& url) {
@@ -802,24 +747,13 @@ ListAnswer AskList(HttpClient& client, const std::string& url) {
   a.http_status = resp->status;
   a.body = std::move(resp->body);
   rapidjson::Document doc;
-  doc.Parse(a.body.data(), a.body.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("status") ||
-      !doc["status"].IsString()) {
-    return a;
-  }
-  a.status = doc["status"].GetString();
-  if (a.status != "success") {
-    if (doc.HasMember("errorType") && doc["errorType"].IsString()) {
-      a.error_type = doc["errorType"].GetString();
-    }
-    if (doc.HasMember("error") && doc["error"].IsString()) a.error = doc["error"].GetString();
-    return a;
-  }
-  if (!doc.HasMember("data") || !doc["data"].IsArray()) {
+  const rapidjson::Value* data = ReadEnvelope(doc, &a);
+  if (data == nullptr) return a;
+  if (!data->IsArray()) {
     a.status = "";
     return a;
   }
-  for (const rapidjson::Value& v : doc["data"].GetArray()) {
+  for (const rapidjson::Value& v : data->GetArray()) {
     a.items.push_back(v.IsString() ? v.GetString() : v.IsObject() ? LabelsKey(v) : "?");
   }
   return a;

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <regex>
@@ -14,9 +12,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "aggregator/promql/go_float.h"
+#include "aggregator/promql/parser.h"
 #include "aggregator/promql/value.h"
 
 namespace sextant::promql::script {
@@ -29,276 +28,24 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-char Lower(char c) { return absl::ascii_tolower(static_cast<unsigned char>(c)); }
-
-// Go's strconv underscoreOK: underscores only between digits (a base prefix counts as one).
-bool UnderscoreOk(absl::string_view s) {
-  char saw = '^';
-  size_t i = 0;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-  bool hex = false;
-  if (s.size() >= 2 && s[0] == '0' &&
-      (Lower(s[1]) == 'b' || Lower(s[1]) == 'o' || Lower(s[1]) == 'x')) {
-    i = 2;
-    saw = '0';
-    hex = Lower(s[1]) == 'x';
-  }
-  for (; i < s.size(); ++i) {
-    const char c = s[i];
-    if (IsDigit(c) || (hex && Lower(c) >= 'a' && Lower(c) <= 'f')) {
-      saw = '0';
-      continue;
-    }
-    if (c == '_') {
-      if (saw != '0') return false;
-      saw = '_';
-      continue;
-    }
-    if (saw == '_') return false;
-    saw = '!';
-  }
-  return saw != '_';
-}
-
-// strconv.ParseInt(s, 0, 64).
-std::optional<int64_t> GoParseInt(absl::string_view s) {
-  if (s.empty()) return std::nullopt;
-  const absl::string_view orig = s;
-  bool neg = false;
-  if (s[0] == '+' || s[0] == '-') {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  int base = 10;
-  if (s.size() >= 2 && s[0] == '0') {
-    switch (Lower(s[1])) {
-      case 'x':
-        base = 16;
-        s.remove_prefix(2);
-        break;
-      case 'o':
-        base = 8;
-        s.remove_prefix(2);
-        break;
-      case 'b':
-        base = 2;
-        s.remove_prefix(2);
-        break;
-      default:
-        base = 8;
-        s.remove_prefix(1);
-        break;
-    }
-  }
-  if (s.empty()) return std::nullopt;
-  bool underscores = false;
-  uint64_t n = 0;
-  for (char c : s) {
-    if (c == '_') {
-      underscores = true;
-      continue;
-    }
-    int d;
-    if (IsDigit(c)) {
-      d = c - '0';
-    } else if (Lower(c) >= 'a' && Lower(c) <= 'z') {
-      d = Lower(c) - 'a' + 10;
-    } else {
-      return std::nullopt;
-    }
-    if (d >= base) return std::nullopt;
-    if (n > (std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(d)) /
-                static_cast<uint64_t>(base)) {
-      return std::nullopt;
-    }
-    n = n * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
-  }
-  if (underscores && !UnderscoreOk(orig)) return std::nullopt;
-  const uint64_t limit = uint64_t{1} << 63;
-  if (neg) {
-    if (n > limit) return std::nullopt;
-    return n == limit ? std::numeric_limits<int64_t>::min() : -static_cast<int64_t>(n);
-  }
-  if (n >= limit) return std::nullopt;
-  return static_cast<int64_t>(n);
-}
-
-// strconv.ParseFloat(s, 64); an overflow to infinity is an error, as in Go.
-std::optional<double> GoParseFloat(absl::string_view s) {
-  if (s.empty()) return std::nullopt;
-  {
-    // Inf, Infinity, NaN in any case; a sign only before Inf.
-    absl::string_view t = s;
-    double sign = 1;
-    if (t[0] == '+' || t[0] == '-') {
-      if (t[0] == '-') sign = -1;
-      t.remove_prefix(1);
-    }
-    const std::string lower = absl::AsciiStrToLower(t);
-    if (lower == "inf" || lower == "infinity")
-      return sign * std::numeric_limits<double>::infinity();
-    if (lower == "nan" && t.size() == s.size()) return std::numeric_limits<double>::quiet_NaN();
-  }
-  if (absl::StrContains(s, '_')) {
-    if (!UnderscoreOk(s)) return std::nullopt;
-  }
-  std::string clean = absl::StrReplaceAll(s, {{"_", ""}});
-  // Check the syntax: [sign] mantissa [exponent], hex floats need a p exponent.
-  absl::string_view t = clean;
-  if (!t.empty() && (t[0] == '+' || t[0] == '-')) t.remove_prefix(1);
-  bool hex = t.size() >= 2 && t[0] == '0' && Lower(t[1]) == 'x';
-  if (hex) t.remove_prefix(2);
-  size_t i = 0, digits = 0;
-  auto is_mant_digit = [hex](char c) {
-    return IsDigit(c) || (hex && Lower(c) >= 'a' && Lower(c) <= 'f');
-  };
-  while (i < t.size() && is_mant_digit(t[i])) ++i, ++digits;
-  if (i < t.size() && t[i] == '.') {
-    ++i;
-    while (i < t.size() && is_mant_digit(t[i])) ++i, ++digits;
-  }
-  if (digits == 0) return std::nullopt;
-  const char exp_char = hex ? 'p' : 'e';
-  if (i < t.size() && Lower(t[i]) == exp_char) {
-    ++i;
-    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
-    size_t exp_digits = 0;
-    while (i < t.size() && IsDigit(t[i])) ++i, ++exp_digits;
-    if (exp_digits == 0) return std::nullopt;
-  } else if (hex) {
-    return std::nullopt;
-  }
-  if (i != t.size()) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(clean.c_str(), &end);
-  if (end != clean.c_str() + clean.size()) return std::nullopt;
-  if (errno == ERANGE && std::isinf(v)) return std::nullopt;
-  return v;
-}
 
 absl::Status LineError(absl::string_view file, int line, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(file, ":", line, ": ", message));
 }
 
-// Go's strconv.Unquote-like decoding of a PromQL string literal starting at text[*pos] (one of
-// " ' `). Advances *pos past the closing quote.
+// Decodes the PromQL string literal that starts at text[*pos] (one of " ' `) as the parser does.
+// Advances *pos past the closing quote.
 absl::StatusOr<std::string> ReadQuoted(absl::string_view text, size_t* pos) {
   const char quote = text[*pos];
-  size_t i = *pos + 1;
-  std::string out;
-  if (quote == '`') {
-    const size_t end = text.find('`', i);
-    if (end == absl::string_view::npos)
-      return absl::InvalidArgumentError("unterminated raw string");
-    *pos = end + 1;
-    return std::string(text.substr(i, end - i));
+  size_t end = *pos + 1;
+  while (end < text.size() && text[end] != quote) {
+    if (quote != '`' && text[end] == '\\') ++end;  // the escaped character cannot close it
+    ++end;
   }
-  auto append_utf8 = [&out](uint32_t cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  };
-  auto hex_value = [](char c) -> int {
-    if (IsDigit(c)) return c - '0';
-    if (Lower(c) >= 'a' && Lower(c) <= 'f') return Lower(c) - 'a' + 10;
-    return -1;
-  };
-  while (i < text.size()) {
-    const char c = text[i];
-    if (c == quote) {
-      *pos = i + 1;
-      return out;
-    }
-    if (c == '\n') break;
-    if (c != '\\') {
-      out.push_back(c);
-      ++i;
-      continue;
-    }
-    if (i + 1 >= text.size()) break;
-    const char e = text[i + 1];
-    i += 2;
-    switch (e) {
-      case 'a':
-        out.push_back('\a');
-        break;
-      case 'b':
-        out.push_back('\b');
-        break;
-      case 'f':
-        out.push_back('\f');
-        break;
-      case 'n':
-        out.push_back('\n');
-        break;
-      case 'r':
-        out.push_back('\r');
-        break;
-      case 't':
-        out.push_back('\t');
-        break;
-      case 'v':
-        out.push_back('\v');
-        break;
-      case '\\':
-      case '"':
-      case '\'':
-        out.push_back(e);
-        break;
-      case 'x':
-      case 'u':
-      case 'U': {
-        const size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-        if (i + n > text.size()) return absl::InvalidArgumentError("bad escape in string");
-        uint32_t v = 0;
-        for (size_t k = 0; k < n; ++k) {
-          const int h = hex_value(text[i + k]);
-          if (h < 0) return absl::InvalidArgumentError("bad escape in string");
-          v = v * 16 + static_cast<uint32_t>(h);
-        }
-        i += n;
-        if (e == 'x') {
-          out.push_back(static_cast<char>(v));
-        } else {
-          if (v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) {
-            return absl::InvalidArgumentError("bad unicode escape in string");
-          }
-          append_utf8(v);
-        }
-        break;
-      }
-      default:
-        if (e >= '0' && e <= '7') {
-          if (i + 2 > text.size()) return absl::InvalidArgumentError("bad escape in string");
-          uint32_t v = static_cast<uint32_t>(e - '0');
-          for (size_t k = 0; k < 2; ++k) {
-            const char o = text[i + k];
-            if (o < '0' || o > '7') return absl::InvalidArgumentError("bad octal escape in string");
-            v = v * 8 + static_cast<uint32_t>(o - '0');
-          }
-          if (v > 255) return absl::InvalidArgumentError("bad octal escape in string");
-          i += 2;
-          out.push_back(static_cast<char>(v));
-          break;
-        }
-        return absl::InvalidArgumentError(
-            absl::StrCat("unknown escape sequence \\", std::string(1, e)));
-    }
-  }
-  return absl::InvalidArgumentError("unterminated quoted string");
+  if (end >= text.size()) return absl::InvalidArgumentError("unterminated quoted string");
+  absl::StatusOr<std::string> value = UnquoteString(text.substr(*pos, end + 1 - *pos));
+  if (value.ok()) *pos = end + 1;
+  return value;
 }
 
 // The token kinds of a series value item (the lexer's value-sequence mode).
@@ -615,8 +362,8 @@ class Parser {
 }  // namespace
 
 absl::StatusOr<double> ParseGoNumber(absl::string_view s) {
-  if (std::optional<int64_t> n = GoParseInt(s); n.has_value()) return static_cast<double>(*n);
-  if (std::optional<double> f = GoParseFloat(s); f.has_value()) return *f;
+  if (std::optional<int64_t> n = ParseGoInt(s); n.has_value()) return static_cast<double>(*n);
+  if (std::optional<double> f = ParseGoFloat(s); f.has_value()) return *f;
   return absl::InvalidArgumentError(absl::StrCat("error parsing number: \"", s, "\""));
 }
 
