@@ -361,10 +361,8 @@ ApiTime ApiTime::FromAbsl(absl::Time t) {
   return ApiTime{sec, absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(sec))};
 }
 
-std::optional<double> ParseGoFloat(absl::string_view s) { return promql::ParseGoFloat(s); }
-
 absl::StatusOr<ApiTime> ParseApiTime(absl::string_view s) {
-  if (std::optional<double> t = ParseGoFloat(s)) {
+  if (std::optional<double> t = promql::ParseGoFloat(s)) {
     // Go: s, ns := math.Modf(t); ns = math.Round(ns*1000) / 1000; time.Unix(int64(s),
     // int64(ns*1e9)).
     double whole = 0;
@@ -386,7 +384,7 @@ absl::StatusOr<ApiTime> ParseApiTime(absl::string_view s) {
 }
 
 absl::StatusOr<int64_t> ParseApiDuration(absl::string_view s) {
-  if (std::optional<double> d = ParseGoFloat(s)) {
+  if (std::optional<double> d = promql::ParseGoFloat(s)) {
     const double ns = *d * 1e9;
     if (ns > 9223372036854775807.0 || ns < -9223372036854775808.0) {
       return absl::InvalidArgumentError(absl::StrCat("cannot parse ", prom::GoQuote(s),

@@ -47,10 +47,6 @@ struct ApiTime {
   static ApiTime FromAbsl(absl::Time t);
 };
 
-// Go's strconv.ParseFloat(s, 64): decimal or hexadecimal (with a p exponent) floats, '_'
-// between digits, "Inf"/"Infinity"/"NaN" in any case; nullopt on a syntax error or overflow.
-std::optional<double> ParseGoFloat(absl::string_view s);
-
 // A time parameter as Prometheus parses it: float seconds ("1.5", "1e9"; rounded to the
 // millisecond), RFC 3339 with optional fraction ("2015-07-01T20:10:51.781Z", "...+02:00"), or
 // the text of ApiTime::Min()/Max(). InvalidArgument `cannot parse "x" to a valid timestamp`.

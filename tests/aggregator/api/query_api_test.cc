@@ -30,29 +30,6 @@ constexpr int64_t kT = 1'700'000'000'000;  // ms; the first sample of every seri
 // ---------------------------------------------------------------------------------------------
 // Parameters.
 
-TEST(ParseGoFloatTest, AcceptsWhatGoAccepts) {
-  EXPECT_EQ(ParseGoFloat("1.5"), 1.5);
-  EXPECT_EQ(ParseGoFloat("1e9"), 1e9);
-  EXPECT_EQ(ParseGoFloat("+1"), 1);
-  EXPECT_EQ(ParseGoFloat("-2.5E-1"), -0.25);
-  EXPECT_EQ(ParseGoFloat(".5"), 0.5);
-  EXPECT_EQ(ParseGoFloat("1."), 1);
-  EXPECT_EQ(ParseGoFloat("1_0"), 10);
-  EXPECT_EQ(ParseGoFloat("0x1p4"), 16);
-  EXPECT_EQ(ParseGoFloat("0x1.8p1"), 3);
-  EXPECT_EQ(ParseGoFloat("Inf"), std::numeric_limits<double>::infinity());
-  EXPECT_EQ(ParseGoFloat("-infinity"), -std::numeric_limits<double>::infinity());
-  EXPECT_TRUE(std::isnan(*ParseGoFloat("NaN")));
-  EXPECT_EQ(ParseGoFloat("1e-400"), 0);
-}
-
-TEST(ParseGoFloatTest, RejectsWhatGoRejects) {
-  for (absl::string_view s : {"", " 1", "1 ", "x", ".", "e5", "1e", "1e+", "0x10", "1__0", "_1",
-                              "1_", "1_.5", "+nan", "infx", "1e400", "1.2.3", "--1", "0x"}) {
-    EXPECT_EQ(ParseGoFloat(s), std::nullopt) << s;
-  }
-}
-
 TEST(ParseApiTimeTest, FloatSecondsRoundToTheMillisecond) {
   EXPECT_EQ(ParseApiTime("4")->EngineMillis(), 4000);
   EXPECT_EQ(ParseApiTime("1.5")->EngineMillis(), 1500);
