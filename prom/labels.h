@@ -39,8 +39,9 @@ bool IsValidMetricName(absl::string_view name);
 using ::sextant::IsValidUtf8;
 
 // An immutable set of labels, sorted by name, names unique. The hash is computed once at
-// construction, so hashing and inequality checks are cheap; copies share the labels. Empty values are dropped, as in
-// Prometheus (a label with an empty value is the same as no label). Value type; thread-compatible.
+// construction, so hashing and inequality checks are cheap; copies share the labels. Empty values
+// are dropped, as in Prometheus (a label with an empty value is the same as no label). Value type;
+// thread-compatible.
 class Labels {
  public:
   Labels() = default;

@@ -21,8 +21,8 @@ struct FunctionArg {
   // A range vector: the points of one series inside this step's window (empty only when a
   // function is called without one, as absent_over_time may be).
   absl::Span<const Point> points;
-  double scalar = 0;               // a scalar, evaluated at this step
-  absl::string_view string;        // a string literal
+  double scalar = 0;         // a scalar, evaluated at this step
+  absl::string_view string;  // a string literal
 };
 
 // Everything else a function sees at one step.
