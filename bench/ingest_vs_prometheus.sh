@@ -48,13 +48,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo $((20000 + RANDOM % 20000))
-}
-TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# free_port, TCK, cpu_ticks, status_kb
+source "$(dirname "$0")/lib.sh"
 # metric URL NAME: the sum of NAME's samples (no labels or any), "" when absent.
 metric() {
   curl -sf "$1/metrics" | awk -v n="$2" '$1 == n || index($1, n "{") == 1 {s += $NF; f = 1}
@@ -104,7 +99,7 @@ run_peer() {
   PIDS+=("$pid")
   wait_ready "$pid" "$base" "$log" "$name" || return 1
   sleep 2  # let start-up work settle before the idle baseline
-  local rss0 cpu0; rss0=$(rss_kb "$pid"); cpu0=$(cpu_ticks "$pid")
+  local rss0 cpu0; rss0=$(status_kb "$pid" VmRSS); cpu0=$(cpu_ticks "$pid")
 
   echo "== $name (pid $pid, $base): loadgen $SERIES series x $SAMPLES samples" >&2
   local out
@@ -117,7 +112,7 @@ run_peer() {
   fi
   echo "$out" >&2
   kill -0 "$pid" 2>/dev/null || { echo "FAILED: $name died during ingest" >&2; tail -20 "$log" >&2; return 1; }
-  local rss1 cpu1; rss1=$(rss_kb "$pid"); cpu1=$(cpu_ticks "$pid")
+  local rss1 cpu1; rss1=$(status_kb "$pid" VmRSS); cpu1=$(cpu_ticks "$pid")
   local sps later samples
   sps=$(sed -nE 's/.* samples_per_second=([0-9.]+).*/\1/p' <<<"$out")
   later=$(sed -nE 's/.*later_rounds_samples_per_second=([0-9.]+).*/\1/p' <<<"$out")

@@ -57,13 +57,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo $((20000 + RANDOM % 20000))
-}
-TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+# free_port, TCK, cpu_ticks, status_kb
+source "$(dirname "$0")/lib.sh"
 
 # wait_ready PID BASE LOG NAME: until BASE answers the query `1` with 200; fails with the log's
 # tail if the process exits or 60 s pass.
