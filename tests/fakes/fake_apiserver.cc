@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/json.h"
+#include "kube/selector.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -187,107 +188,17 @@ HttpResponse BadRequest(absl::string_view message) {
 
 // --- Selectors ---
 
-struct LabelRequirement {
-  enum Op { kEq, kNe, kIn, kNotIn, kExists, kNotExists };
-  std::string key;
-  Op op;
-  std::vector<std::string> values;
-};
-
-absl::StatusOr<std::vector<LabelRequirement>> ParseLabelSelector(absl::string_view s) {
-  std::vector<std::string> terms;
-  std::string cur;
-  int depth = 0;
-  for (char c : s) {
-    if (c == '(') ++depth;
-    if (c == ')') --depth;
-    if (c == ',' && depth == 0) {
-      terms.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  terms.push_back(cur);
-  std::vector<LabelRequirement> out;
-  for (std::string& raw : terms) {
-    absl::string_view term = absl::StripAsciiWhitespace(raw);
-    if (term.empty()) {
-      if (terms.size() == 1) return out;
-      return absl::InvalidArgumentError(absl::StrCat("unable to parse requirement: ", s));
-    }
-    LabelRequirement r;
-    size_t paren = term.find('(');
-    if (paren != absl::string_view::npos) {
-      if (term.back() != ')') return absl::InvalidArgumentError("unclosed '(' in label selector");
-      std::vector<absl::string_view> head =
-          absl::StrSplit(term.substr(0, paren), ' ', absl::SkipWhitespace());
-      if (head.size() != 2 || (head[1] != "in" && head[1] != "notin")) {
-        return absl::InvalidArgumentError(absl::StrCat("unable to parse requirement: ", term));
-      }
-      r.key = std::string(head[0]);
-      r.op = head[1] == "in" ? LabelRequirement::kIn : LabelRequirement::kNotIn;
-      for (absl::string_view v :
-           absl::StrSplit(term.substr(paren + 1, term.size() - paren - 2), ',')) {
-        r.values.emplace_back(absl::StripAsciiWhitespace(v));
-      }
-    } else if (term[0] == '!') {
-      r.key = std::string(absl::StripAsciiWhitespace(term.substr(1)));
-      r.op = LabelRequirement::kNotExists;
-    } else if (size_t p = term.find("!="); p != absl::string_view::npos) {
-      r.key = std::string(absl::StripAsciiWhitespace(term.substr(0, p)));
-      r.op = LabelRequirement::kNe;
-      r.values.emplace_back(absl::StripAsciiWhitespace(term.substr(p + 2)));
-    } else if (size_t q = term.find("=="); q != absl::string_view::npos) {
-      r.key = std::string(absl::StripAsciiWhitespace(term.substr(0, q)));
-      r.op = LabelRequirement::kEq;
-      r.values.emplace_back(absl::StripAsciiWhitespace(term.substr(q + 2)));
-    } else if (size_t e = term.find('='); e != absl::string_view::npos) {
-      r.key = std::string(absl::StripAsciiWhitespace(term.substr(0, e)));
-      r.op = LabelRequirement::kEq;
-      r.values.emplace_back(absl::StripAsciiWhitespace(term.substr(e + 1)));
-    } else {
-      r.key = std::string(term);
-      r.op = LabelRequirement::kExists;
-    }
-    if (r.key.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("unable to parse requirement: ", term));
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-bool MatchesLabels(const std::vector<LabelRequirement>& reqs, const Value& obj) {
+bool MatchesLabels(const kube::LabelSelector& selector, const Value& obj) {
   const Value* labels = Find(obj, {"metadata", "labels"});
-  for (const LabelRequirement& r : reqs) {
-    const Value* v = labels != nullptr && labels->IsObject() && labels->HasMember(r.key.c_str())
-                         ? &(*labels)[r.key.c_str()]
-                         : nullptr;
-    std::string value = v != nullptr && v->IsString() ? v->GetString() : "";
-    bool in = std::find(r.values.begin(), r.values.end(), value) != r.values.end();
-    switch (r.op) {
-      case LabelRequirement::kEq:
-        if (v == nullptr || value != r.values[0]) return false;
-        break;
-      case LabelRequirement::kNe:
-        if (v != nullptr && value == r.values[0]) return false;
-        break;
-      case LabelRequirement::kIn:
-        if (v == nullptr || !in) return false;
-        break;
-      case LabelRequirement::kNotIn:
-        if (v != nullptr && in) return false;
-        break;
-      case LabelRequirement::kExists:
-        if (v == nullptr) return false;
-        break;
-      case LabelRequirement::kNotExists:
-        if (v != nullptr) return false;
-        break;
+  std::string scratch;
+  return selector.MatchesWith([&](const std::string& key) -> const std::string* {
+    if (labels == nullptr || !labels->IsObject() || !labels->HasMember(key.c_str())) {
+      return nullptr;
     }
-  }
-  return true;
+    const Value& v = (*labels)[key.c_str()];
+    scratch = v.IsString() ? v.GetString() : "";
+    return &scratch;
+  });
 }
 
 struct FieldRequirement {
@@ -334,7 +245,7 @@ bool MatchesFields(const std::vector<FieldRequirement>& reqs, const Value& obj) 
 }
 
 struct Selectors {
-  std::vector<LabelRequirement> labels;
+  kube::LabelSelector labels;
   std::vector<FieldRequirement> fields;
   bool Matches(const Value& obj) const {
     return MatchesLabels(labels, obj) && MatchesFields(fields, obj);
@@ -343,7 +254,7 @@ struct Selectors {
 
 absl::StatusOr<Selectors> ParseSelectors(const HttpRequest& request) {
   Selectors s;
-  auto labels = ParseLabelSelector(request.params.Get("labelSelector"));
+  auto labels = kube::LabelSelector::Parse(request.params.Get("labelSelector"));
   if (!labels.ok()) return labels.status();
   s.labels = *std::move(labels);
   auto fields = ParseFieldSelector(request.params.Get("fieldSelector"));
@@ -671,9 +582,9 @@ void FakeApiServer::DropWatches() {
   ++drop_generation_;
 }
 
-void FakeApiServer::ForceConflictOnNextWrite() {
+void FakeApiServer::ForceConflictOnNextWrite(int n) {
   absl::MutexLock lock(&mu_);
-  conflict_next_write_ = true;
+  conflict_next_writes_ = n;
 }
 
 void FakeApiServer::TriggerBookmarks() {
@@ -997,8 +908,8 @@ HttpResponse FakeApiServer::ServeResource(const HttpRequest& request, const Targ
       }
     }
     if (verb == "create" || verb == "update" || verb == "patch" || verb == "delete") {
-      if (conflict_next_write_) {
-        conflict_next_write_ = false;
+      if (conflict_next_writes_ > 0) {
+        --conflict_next_writes_;
         Target t = target;
         if (t.name.empty()) {
           Document doc;

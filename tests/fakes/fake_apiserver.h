@@ -123,8 +123,8 @@ class FakeApiServer {
   void ThrottleNextRequests(int n, int retry_after_seconds = 1);
   // Ends every open watch stream now.
   void DropWatches();
-  // The next write (create, update, patch, delete) answers 409 Conflict.
-  void ForceConflictOnNextWrite();
+  // The next `n` writes (create, update, patch, delete) answer 409 Conflict.
+  void ForceConflictOnNextWrite(int n = 1);
   // Sends a BOOKMARK now on every open watch that asked for bookmarks.
   void TriggerBookmarks();
   // Every request served so far, in order.
@@ -199,7 +199,7 @@ class FakeApiServer {
   int fail_code_ ABSL_GUARDED_BY(mu_) = 500;
   int throttle_next_ ABSL_GUARDED_BY(mu_) = 0;
   int retry_after_ ABSL_GUARDED_BY(mu_) = 1;
-  bool conflict_next_write_ ABSL_GUARDED_BY(mu_) = false;
+  int conflict_next_writes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t drop_generation_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t bookmark_generation_ ABSL_GUARDED_BY(mu_) = 0;
   int open_watches_ ABSL_GUARDED_BY(mu_) = 0;

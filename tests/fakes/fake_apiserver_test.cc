@@ -615,6 +615,22 @@ TEST_F(FakeApiServerTest, ForcedConflictHitsOnlyTheNextWrite) {
       200);
 }
 
+TEST_F(FakeApiServerTest, ForcedConflictsHitTheNextNWrites) {
+  ASSERT_TRUE(api_->PutObject(kDeployment).ok());
+  api_->ForceConflictOnNextWrite(3);
+  const std::string path = "/apis/apps/v1/namespaces/web/deployments/api";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Call("GET", path).status, 200);
+    EXPECT_EQ(
+        Call("PATCH", path, R"({"spec":{"replicas":9}})", "application/merge-patch+json").status,
+        409)
+        << i;
+  }
+  EXPECT_EQ(
+      Call("PATCH", path, R"({"spec":{"replicas":9}})", "application/merge-patch+json").status,
+      200);
+}
+
 TEST_F(FakeApiServerTest, RequestLogRecordsMethodPathQueryAndToken) {
   api_->ClearRequestLog();
   Call("GET", "/api/v1/namespaces/web/pods?labelSelector=a%3Db");
