@@ -16,9 +16,6 @@
 namespace sextant {
 namespace {
 
-// Deeper documents are refused before yaml-cpp sees them: its parser recurses per level.
-constexpr int kMaxNesting = 64;
-
 // Collects errors while a document is read, each with its position.
 struct ReadContext {
   std::string source;
@@ -33,21 +30,6 @@ struct ReadContext {
     }
   }
 };
-
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub =
-          prev[j - 1] + (absl::ascii_tolower(a[i - 1]) == absl::ascii_tolower(b[j - 1]) ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 using ValueReader = std::function<void(const YAML::Node& value, const std::string& path)>;
 
@@ -343,10 +325,24 @@ void ReadAlerting(ReadContext& ctx, MapReader& r, AlertingConfig& c) {
           }));
 }
 
-// Rejects documents whose flow collections ([...] and {...}) nest deeper than kMaxNesting,
-// counting brackets outside quoted scalars and comments; a cheap guard with a clear message, not
-// a YAML parser. Block nesting (indentation, "- - -") is bounded by yaml-cpp's own depth guard.
-absl::Status CheckNesting(absl::string_view yaml, absl::string_view source) {
+}  // namespace
+
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub =
+          prev[j - 1] + (absl::ascii_tolower(a[i - 1]) == absl::ascii_tolower(b[j - 1]) ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+absl::Status CheckYamlNesting(absl::string_view yaml, absl::string_view source) {
   int flow = 0;
   int line = 1;
   char quote = 0;        // the open quote character, or 0
@@ -365,9 +361,9 @@ absl::Status CheckNesting(absl::string_view yaml, absl::string_view source) {
     } else if (c == '#' && (prev == ' ' || prev == '\t' || prev == '\n')) {
       comment = true;
     } else if (c == '[' || c == '{') {
-      if (++flow > kMaxNesting) {
+      if (++flow > kMaxYamlNesting) {
         return absl::InvalidArgumentError(
-            absl::StrCat(source, ":", line, ": nested deeper than ", kMaxNesting, " levels"));
+            absl::StrCat(source, ":", line, ": nested deeper than ", kMaxYamlNesting, " levels"));
       }
     } else if ((c == ']' || c == '}') && flow > 0) {
       --flow;
@@ -376,8 +372,6 @@ absl::Status CheckNesting(absl::string_view yaml, absl::string_view source) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::string_view FsyncPolicyName(FsyncPolicy p) {
   switch (p) {
@@ -400,7 +394,7 @@ absl::StatusOr<FsyncPolicy> ParseFsyncPolicy(absl::string_view s) {
 }
 
 absl::StatusOr<Config> ParseConfig(absl::string_view yaml, absl::string_view source) {
-  if (absl::Status s = CheckNesting(yaml, source); !s.ok()) return s;
+  if (absl::Status s = CheckYamlNesting(yaml, source); !s.ok()) return s;
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));

@@ -120,6 +120,17 @@ struct Config {
   AlertingConfig alerting;
 };
 
+// Flow collections ([...] and {...}) nested deeper than this are refused before yaml-cpp sees
+// them: its parser recurses per level.
+inline constexpr int kMaxYamlNesting = 64;
+// InvalidArgument "SOURCE:LINE: nested deeper than 64 levels" for YAML text whose flow
+// collections nest deeper than kMaxYamlNesting (brackets counted outside quoted scalars and
+// comments: a cheap guard, not a parser). Block nesting is bounded by yaml-cpp's own guard.
+absl::Status CheckYamlNesting(absl::string_view yaml, absl::string_view source);
+
+// Levenshtein distance, ASCII case-insensitive: for "did you mean" suggestions.
+size_t EditDistance(absl::string_view a, absl::string_view b);
+
 // Parses a configuration document. `source` names it in errors (usually the file path). An empty
 // document gives the defaults. InvalidArgument listing every problem found, each as
 // "SOURCE:LINE:COL: PATH: what", e.g.
