@@ -36,9 +36,11 @@ constexpr const char* kSeed[] = {
     R"("namespace":"default","labels":{"app":"web"}},"spec":{"nodeName":"node-1",)"
     R"("containers":[{"name":"web","image":"nginx:1.25"}]},"status":{"phase":"Running"}})",
     R"({"apiVersion":"autoscaling.sextant.dev/v1alpha1","kind":"ScalingPolicy",)"
-    R"("metadata":{"name":"web","namespace":"default"},"spec":{"targetRef":)"
+    R"("metadata":{"name":"web","namespace":"default"},"spec":{"scaleTargetRef":)"
     R"({"apiVersion":"apps/v1","kind":"Deployment","name":"web"},"minReplicas":1,)"
-    R"("maxReplicas":10,"metric":"gpu_utilization","target":0.7}})",
+    R"("maxReplicas":10,"metrics":[{"type":"Pods","name":"gpu_utilization","pods":)"
+    R"({"query":"avg by (pod) (DCGM_FI_DEV_GPU_UTIL{namespace=\"default\"}) / 100",)"
+    R"("target":{"type":"AverageValue","averageValue":"700m"}}}]}})",
 };
 
 bool Flag(absl::string_view arg, absl::string_view name, std::string* value) {
