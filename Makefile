@@ -63,6 +63,8 @@ bench: build
 	@echo "== bench/collector_vs_node_exporter.sh"; bench/collector_vs_node_exporter.sh $(BUILD_DIR)/sextant
 	@echo "== bench/ingest_vs_prometheus.sh"; bench/ingest_vs_prometheus.sh $(BUILD_DIR)/sextant
 	@echo "== bench/promql_vs_prometheus.sh"; bench/promql_vs_prometheus.sh $(BUILD_DIR)/sextant
+	@echo "== autoscaler_sync"; $(BUILD_DIR)/bench/autoscaler_sync --policies=10000 --syncs=4
+	@echo "== autoscaler_reaction"; $(BUILD_DIR)/bench/autoscaler_reaction --trials=100
 
 # Builds the libFuzzer targets with clang and runs each for FUZZ_SECONDS from its seed corpus.
 fuzz: bootstrap

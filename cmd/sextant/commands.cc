@@ -10,6 +10,7 @@
 #include "cmd/sextant/collector.h"
 #include "cmd/sextant/flags.h"
 #include "cmd/sextant/local.h"
+#include "cmd/sextant/replay.h"
 #include "cmd/sextant/server.h"
 #include "cmd/sextant/version.h"
 #include "common/logging.h"
@@ -82,6 +83,7 @@ int Main(int argc, char** argv) {
   if (role->name == "local") return RunLocal(*config);
   if (role->name == "server") return RunServer(*config);
   if (role->name == "collector") return RunCollector(*config, absl::GetFlag(FLAGS_once));
+  if (role->name == "replay") return RunReplay(*config);
   std::cerr << "sextant " << role->name << ": not available yet: this build does not include the "
             << role->name << " role (try 'sextant local')\n";
   return kExitUsage;

@@ -5,7 +5,7 @@
 namespace sextant::cmd {
 
 // Entry point of the binary: dispatches on argv[1]. Returns the process exit code: 0 success,
-// 1 runtime failure, 2 usage error or a role that is not available yet.
+// 1 runtime failure, 2 usage error.
 int Main(int argc, char** argv);
 
 }  // namespace sextant::cmd

@@ -31,6 +31,9 @@ ABSL_FLAG(std::string, kubeconfig, "",
 ABSL_FLAG(std::string, context, "", "kubeconfig context to use (kubernetes.context).");
 ABSL_FLAG(bool, leader_elect, false,
           "Elect a leader through a Lease before scaling (kubernetes.leaderElection.enabled).");
+ABSL_FLAG(bool, dry_run, false,
+          "Autoscaler: log scaling decisions without writing any scale, status or Event "
+          "(autoscaler.dryRun).");
 // Collector.
 ABSL_FLAG(std::string, interval, "",
           "Time between collection passes (collector.interval, default 5s).");
@@ -89,6 +92,8 @@ absl::Status ApplyFlag(const std::string& name, Config& c) {
     c.kubernetes.context = str(FLAGS_context);
   } else if (name == "leader_elect") {
     c.kubernetes.leader_election.enabled = absl::GetFlag(FLAGS_leader_elect);
+  } else if (name == "dry_run") {
+    c.autoscaler.dry_run = absl::GetFlag(FLAGS_dry_run);
   } else if (name == "interval") {
     return duration(FLAGS_interval, &c.collector.interval);
   } else if (name == "remote_write_url") {
@@ -124,13 +129,14 @@ const std::vector<RoleSpec>& Roles() {
       {"server", "aggregator, PromQL API, autoscaler and alerting",
        "The central server (a Deployment). Stores samples received with remote_write, answers the\n"
        "Prometheus HTTP API on :9190, scales workloads and raises alerts.",
-       Concat(kCommonFlags, {"data_dir", "retention", "kubeconfig", "context", "leader_elect"})},
+       Concat(kCommonFlags,
+              {"data_dir", "retention", "kubeconfig", "context", "leader_elect", "dry_run"})},
       {"local", "collector and server in one process, for one machine",
        "Runs the collector and the server in one process on 127.0.0.1:9190 (server) and\n"
        "127.0.0.1:9191 (collector), with data in ./sextant-data. The autoscaler stays idle unless\n"
        "a cluster is configured.",
        Concat(kCommonFlags, {"collector_listen", "data_dir", "retention", "interval", "host_root",
-                             "node_name", "kubeconfig", "context"})},
+                             "node_name", "kubeconfig", "context", "dry_run"})},
       {"replay",
        "autoscaler what-if over a scenario or stored history",
        "Runs a ScalingPolicy over a scenario file (DESIGN.md 3.6) or stored history and prints "

@@ -34,6 +34,10 @@ absl::StatusOr<std::unique_ptr<LocalRole>> LocalRole::Create(const Config& confi
 
   SEXTANT_ASSIGN_OR_RETURN(role->storage_, Storage::Open(config.server, role->metrics_));
   role->storage_->Register(*role->server_);
+  SEXTANT_ASSIGN_OR_RETURN(
+      role->autoscaler_,
+      AutoscalerPiece::Create(config, role->cluster_, role->storage_->db(), role->metrics_));
+  role->autoscaler_->Register(*role->server_);
   return role;
 }
 
@@ -70,6 +74,7 @@ absl::Status LocalRole::Start() {
   pipeline_->Start();
   first_pass->WaitForNotificationWithTimeout(absl::Seconds(30));
   LogClusterState(cluster_);
+  autoscaler_->Start();
   readiness_.Set(true);
   LogInfo("ready", {{"role", "local"}});
   return absl::OkStatus();
@@ -77,6 +82,7 @@ absl::Status LocalRole::Start() {
 
 void LocalRole::Stop() {
   readiness_.Set(false);
+  if (autoscaler_ != nullptr) autoscaler_->Stop();
   if (pipeline_ != nullptr) pipeline_->Stop();
   collector_->Stop();
   server_->Stop();

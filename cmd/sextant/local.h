@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "cmd/sextant/autoscaler.h"
 #include "cmd/sextant/collector.h"
 #include "cmd/sextant/server.h"
 #include "common/config.h"
@@ -43,6 +44,7 @@ class LocalRole {
   SelfMetrics collector_metrics_{"local"};
   Readiness readiness_;
   std::unique_ptr<Storage> storage_;
+  std::unique_ptr<AutoscalerPiece> autoscaler_;
   std::unique_ptr<CollectorPipeline> pipeline_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<HttpServer> collector_;

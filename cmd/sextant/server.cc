@@ -88,6 +88,10 @@ absl::StatusOr<std::unique_ptr<ServerRole>> ServerRole::Create(const Config& con
                                                                role->metrics_, role->readiness_));
   SEXTANT_ASSIGN_OR_RETURN(role->storage_, Storage::Open(config.server, role->metrics_));
   role->storage_->Register(*role->server_);
+  SEXTANT_ASSIGN_OR_RETURN(
+      role->autoscaler_,
+      AutoscalerPiece::Create(config, role->cluster_, role->storage_->db(), role->metrics_));
+  role->autoscaler_->Register(*role->server_);
   return role;
 }
 
@@ -96,6 +100,7 @@ absl::Status ServerRole::Start() {
   SEXTANT_RETURN_IF_ERROR(server_->Start(), _.Prepend("server listener: "));
   LogInfo("listening", {{"role", "server"}, {"addr", server_->address()}});
   LogClusterState(cluster_);
+  autoscaler_->Start();
   readiness_.Set(true);
   LogInfo("ready", {{"role", "server"}});
   return absl::OkStatus();
@@ -103,6 +108,7 @@ absl::Status ServerRole::Start() {
 
 void ServerRole::Stop() {
   readiness_.Set(false);
+  autoscaler_->Stop();
   server_->Stop();
   storage_->Stop();
 }

@@ -1,6 +1,7 @@
-// `sextant server`: the central server. So far it stores what collectors send (remote_write into
-// the TSDB), answers PromQL through the Prometheus HTTP API and serves its own metrics; the
-// autoscaler and alerting come with later issues. Also the storage piece `sextant local` shares.
+// `sextant server`: the central server. It stores what collectors send (remote_write into the
+// TSDB), answers PromQL through the Prometheus HTTP API, runs the autoscaler (with a cluster) and
+// serves its own metrics; alerting comes with a later issue. Also the storage piece `sextant
+// local` shares.
 #pragma once
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include "aggregator/api/query_api.h"
 #include "aggregator/api/write_handler.h"
 #include "aggregator/tsdb/db.h"
+#include "cmd/sextant/autoscaler.h"
 #include "common/config.h"
 #include "common/http_server.h"
 #include "common/self_metrics.h"
@@ -74,6 +76,7 @@ class ServerRole {
   SelfMetrics metrics_{"server"};
   Readiness readiness_;
   std::unique_ptr<Storage> storage_;
+  std::unique_ptr<AutoscalerPiece> autoscaler_;
   std::unique_ptr<HttpServer> server_;
 };
 

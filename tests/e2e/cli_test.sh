@@ -17,8 +17,8 @@ echo "$OUT" | grep -qE '^sextant, version [0-9]+\.[0-9]+\.[0-9]+ \(revision: ' |
 pass "version"
 
 expect_exit 2 "$SEXTANT" replay
-echo "$OUT" | grep "not available yet" >/dev/null || fail "replay: $OUT"
-pass "roles not built yet exit 2"
+echo "$OUT" | grep -q -- "--policy is required" || fail "replay: $OUT"
+pass "replay without its files is a usage error"
 
 expect_exit 2 "$SEXTANT"
 expect_exit 2 "$SEXTANT" frobnicate

@@ -90,9 +90,9 @@ TEST_F(FlagsTest, ListenMapsToTheRolesOwnKey) {
 
 // Every flag that maps onto a config key (DESIGN.md 3.2 and 3.7) lands on that key.
 TEST_F(FlagsTest, EveryConfigFlagMapsOntoItsKey) {
-  absl::StatusOr<ParsedFlags> p =
-      ParseRoleFlags(Role("server"), {"--data-dir=/data", "--retention=30d", "--kubeconfig=/kc",
-                                      "--context=prod", "--leader-elect", "--listen=:7777"});
+  absl::StatusOr<ParsedFlags> p = ParseRoleFlags(
+      Role("server"), {"--data-dir=/data", "--retention=30d", "--kubeconfig=/kc", "--context=prod",
+                       "--leader-elect", "--dry-run", "--listen=:7777"});
   ASSERT_TRUE(p.ok()) << p.status();
   absl::StatusOr<Config> c = LoadConfigWithFlags(Role("server"), *p);
   ASSERT_TRUE(c.ok()) << c.status();
@@ -101,6 +101,7 @@ TEST_F(FlagsTest, EveryConfigFlagMapsOntoItsKey) {
   EXPECT_EQ(c->kubernetes.kubeconfig, "/kc");
   EXPECT_EQ(c->kubernetes.context, "prod");
   EXPECT_TRUE(c->kubernetes.leader_election.enabled);
+  EXPECT_TRUE(c->autoscaler.dry_run);
   EXPECT_EQ(c->server.listen, ":7777");
   EXPECT_EQ(c->collector.listen, ":9191");
 
