@@ -205,11 +205,11 @@ void Controller::OnPod(const kube::CachedObject* object, bool deleted) {
   std::optional<ParsedPod> parsed;
   if (!deleted) {
     absl::StatusOr<kube::Pod> pod = kube::ParsePod(object->json);
-    if (!pod.ok()) {
+    if (pod.ok()) {
+      parsed = ParsedPod{pod->metadata.labels, PodInfoFrom(*pod)};
+    } else {  // dropped: a stale copy would be worse than none
       LogWarn("autoscaler: unreadable pod", {{"pod", object->key}, {"err", pod.status()}});
-      return;
     }
-    parsed = ParsedPod{pod->metadata.labels, PodInfoFrom(*pod)};
   }
   absl::MutexLock lock(&pods_mu_);
   std::map<std::string, ParsedPod>& pods = pods_[ns];
@@ -233,6 +233,13 @@ void Controller::StartInformers() {
   for (auto& i : pod_informers_) i->Start();
 }
 
+bool Controller::PodsSynced() const {
+  for (const auto& i : pod_informers_) {
+    if (!i->HasSynced()) return false;
+  }
+  return true;
+}
+
 bool Controller::HasSynced() const {
   for (const auto& i : policy_informers_) {
     if (!i->HasSynced()) return false;
@@ -252,8 +259,20 @@ void Controller::Start() {
     const absl::Duration interval = std::max(options_.sync_interval, absl::Seconds(1));
     LogInfo("autoscaler started",
             {{"sync_interval", interval}, {"dry_run", options_.dry_run ? "true" : "false"}});
+    bool waiting_logged = false;
+    const absl::Time began = clock_.Now();
     while (!stop_.HasBeenNotified()) {
-      if (HasSynced()) {
+      // The pods must be listed before deciding anything; the ScalingPolicy list is not
+      // waited for, so file policies act even where the CRD is missing or not readable (the
+      // reflector logs why its list fails and keeps trying).
+      if (PodsSynced()) {
+        if (!waiting_logged && !HasSynced() && clock_.Now() - began > absl::Seconds(30)) {
+          waiting_logged = true;
+          LogWarn(
+              "autoscaler: ScalingPolicy objects not listed yet (is the CRD installed and "
+              "may this service account list scalingpolicies?); file policies still act",
+              {});
+        }
         const absl::Time start = clock_.Now();
         if (absl::Status s = SyncOnce(start); !s.ok()) {
           LogWarn("autoscaler: sync failed", {{"err", s}});
@@ -414,7 +433,7 @@ absl::Status Controller::SyncOnce(absl::Time now) {
   // HPA controller's concurrent syncs: most of a reconcile is waiting for the API server.
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i = next++; i < runtimes.size(); i = next++) {
+    for (size_t i = next++; i < runtimes.size() && !stop_.HasBeenNotified(); i = next++) {
       PolicyRuntime* rt = runtimes[i];
       ReconcilePolicy(*rt, now);
       absl::MutexLock lock(&mu_);
@@ -472,15 +491,17 @@ void Controller::ReconcilePolicy(PolicyRuntime& rt, absl::Time now) {
 
   if (!rt.validation.ok()) {
     report.error = absl::StrCat("invalid policy: ", rt.validation.message());
+    // The condition every sync (a failed write is retried; the status only changes once), the
+    // log line and the Event once per generation.
+    hpa::SetCondition(rt.policy.status.conditions, "ScalingActive", "False", "InvalidPolicy",
+                      std::string(rt.validation.message()), now);
     if (rt.invalid_reported_generation != policy.metadata.generation) {
       rt.invalid_reported_generation = policy.metadata.generation;
       LogWarn("autoscaler: invalid policy", {{"policy", key}, {"err", rt.validation}});
-      hpa::SetCondition(rt.policy.status.conditions, "ScalingActive", "False", "InvalidPolicy",
-                        std::string(rt.validation.message()), now);
       RecordEvents(rt, {{"Warning", "InvalidPolicy", std::string(rt.validation.message())}}, now);
-      report.conditions = rt.policy.status.conditions;
-      WriteStatus(rt);
     }
+    report.conditions = rt.policy.status.conditions;
+    WriteStatus(rt);
     return;
   }
   if (rt.next_attempt.has_value() && now < *rt.next_attempt) return;
@@ -680,6 +701,15 @@ void Controller::UpdateMetrics(PolicyRuntime& rt) {
       {"namespace", rt.policy.metadata.namespace_name}, {"policy", rt.policy.metadata.name}};
   desired_replicas_.Add(labels).Set(rt.report.desired_replicas);
   current_replicas_.Add(labels).Set(rt.report.current_replicas);
+  // Series of metrics no longer in the spec go; a metric without a value this time has none.
+  for (const std::string& name : rt.metric_label_names) {
+    std::map<std::string, std::string> l = labels;
+    l["metric"] = name;
+    metric_value_.Remove(&metric_value_.Add(l));
+    bool kept = false;
+    for (const MetricSpec& m : rt.policy.spec.metrics) kept = kept || m.name == name;
+    if (!kept) metric_target_.Remove(&metric_target_.Add(l));
+  }
   rt.metric_label_names.clear();
   for (const MetricSpec& m : rt.policy.spec.metrics) {
     std::map<std::string, std::string> l = labels;

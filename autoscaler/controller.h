@@ -115,6 +115,8 @@ class Controller {
   void StartInformers();
   // True once every informer has listed once.
   bool HasSynced() const;
+  // True once the pod informers have listed once (the sync loop waits for these only).
+  bool PodsSynced() const;
   // Starts the informers and the sync loop. Idempotent.
   void Start();
   // Stops the loop and the informers. Idempotent.
@@ -160,7 +162,7 @@ class Controller {
   mutable absl::Mutex pods_mu_;
   // namespace -> pod name -> pod
   std::map<std::string, std::map<std::string, ParsedPod>> pods_ ABSL_GUARDED_BY(pods_mu_);
-  // namespace -> "key=value" -> pod names: selectors with an equality (or `in`) requirement
+  // namespace -> "key=value" -> pod names: selectors with an equality requirement
   // look up their candidates instead of testing every pod of the namespace.
   std::map<std::string, std::map<std::string, std::set<std::string>>> pod_labels_
       ABSL_GUARDED_BY(pods_mu_);

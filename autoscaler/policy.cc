@@ -1135,6 +1135,23 @@ std::string PolicyKey(const ScalingPolicy& policy) {
   return absl::StrCat(policy.metadata.namespace_name, "/", policy.metadata.name);
 }
 
+void WriteConditionJson(JsonWriter& w, const PolicyCondition& c) {
+  w.StartObject();
+  w.Key("type");
+  w.String(c.type);
+  w.Key("status");
+  w.String(c.status);
+  w.Key("reason");
+  w.String(c.reason);
+  w.Key("message");
+  w.String(c.message);
+  if (c.last_transition_time != absl::UnixEpoch()) {
+    w.Key("lastTransitionTime");
+    w.String(kube::FormatKubeTime(c.last_transition_time));
+  }
+  w.EndObject();
+}
+
 std::string PolicyStatusToJson(const ScalingPolicyStatus& status) {
   JsonWriter w;
   w.StartObject();
@@ -1184,20 +1201,7 @@ std::string PolicyStatusToJson(const ScalingPolicyStatus& status) {
     w.Key("conditions");
     w.StartArray();
     for (const PolicyCondition& c : status.conditions) {
-      w.StartObject();
-      w.Key("type");
-      w.String(c.type);
-      w.Key("status");
-      w.String(c.status);
-      w.Key("reason");
-      w.String(c.reason);
-      w.Key("message");
-      w.String(c.message);
-      if (c.last_transition_time != absl::UnixEpoch()) {
-        w.Key("lastTransitionTime");
-        w.String(kube::FormatKubeTime(c.last_transition_time));
-      }
-      w.EndObject();
+      WriteConditionJson(w, c);
     }
     w.EndArray();
   }

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/json.h"
 #include "kube/client.h"
 #include "kube/objects.h"
 
@@ -181,5 +182,8 @@ std::string PolicyKey(const ScalingPolicy& policy);
 // The status as the API server stores it: the JSON object of `status` (currentReplicas,
 // desiredReplicas, currentMetrics, conditions, lastScaleTime, observedGeneration).
 std::string PolicyStatusToJson(const ScalingPolicyStatus& status);
+// One condition as status.conditions[i] holds it ({"type","status","reason","message",
+// "lastTransitionTime"}; the time left out when unset).
+void WriteConditionJson(JsonWriter& w, const PolicyCondition& c);
 
 }  // namespace sextant::autoscaler

@@ -124,20 +124,7 @@ std::string ScalingReportJson(const std::vector<PolicyReport>& policies) {
     w.EndArray();
     w.Key("conditions");
     w.StartArray();
-    for (const PolicyCondition& c : p.conditions) {
-      w.StartObject();
-      w.Key("type");
-      w.String(c.type);
-      w.Key("status");
-      w.String(c.status);
-      w.Key("reason");
-      w.String(c.reason);
-      w.Key("message");
-      w.String(c.message);
-      w.Key("lastTransitionTime");
-      w.String(kube::FormatKubeTime(c.last_transition_time));
-      w.EndObject();
-    }
+    for (const PolicyCondition& c : p.conditions) WriteConditionJson(w, c);
     w.EndArray();
     w.EndObject();
   }

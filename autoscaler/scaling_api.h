@@ -5,7 +5,7 @@
 //   {"status":"success","data":{"policies":[{"namespace":"default","name":"web",
 //     "source":"api","target":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},
 //     "minReplicas":1,"maxReplicas":10,"paused":false,"currentReplicas":2,"desiredReplicas":3,
-//     "lastDecision":{"time":"2026-11-28T07:00:00Z","reason":"...","code":"scale_up"},
+//     "lastDecision":{"time":"2026-11-28T07:00:00.000000Z","reason":"...","code":"scale_up"},
 //     "lastScaleTime":"...","error":"","metrics":[{"name":"m0","type":"Resource",
 //     "target":"70%","current":"85%"}],"conditions":[{"type":"AbleToScale",...}]}]}}
 #pragma once

@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/bench_main.h"
 #include "cmd/sextant/server.h"
 #include "common/http_client.h"
 #include "common/logging.h"
@@ -30,23 +31,8 @@
 namespace sextant {
 namespace {
 
-int Flag(int argc, char** argv, absl::string_view name, int fallback) {
-  const std::string prefix = absl::StrCat("--", name, "=");
-  for (int i = 1; i < argc; ++i) {
-    int v;
-    if (absl::StartsWith(argv[i], prefix) &&
-        absl::SimpleAtoi(absl::string_view(argv[i]).substr(prefix.size()), &v)) {
-      return v;
-    }
-  }
-  return fallback;
-}
-
 void Check(const absl::Status& s, absl::string_view what) {
-  if (s.ok()) return;
-  std::fprintf(stderr, "autoscaler_reaction: %s: %s\n", std::string(what).c_str(),
-               s.ToString().c_str());
-  std::exit(1);
+  bench::CheckOrExit(s, "autoscaler_reaction", what);
 }
 
 // Sends step{trial="i"} = values[i] for every trial, stamped now; returns when answered 204.
@@ -190,4 +176,6 @@ int Run(int trials) {
 }  // namespace
 }  // namespace sextant
 
-int main(int argc, char** argv) { return sextant::Run(sextant::Flag(argc, argv, "trials", 100)); }
+int main(int argc, char** argv) {
+  return sextant::Run(sextant::bench::IntFlag(argc, argv, "trials", 100));
+}

@@ -24,6 +24,7 @@
 #include "aggregator/promql/engine.h"
 #include "aggregator/tsdb/db.h"
 #include "autoscaler/controller.h"
+#include "bench/bench_main.h"
 #include "common/http_client.h"
 #include "common/logging.h"
 #include "kube/client.h"
@@ -39,23 +40,8 @@ double ThreadCpuSeconds() {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int Flag(int argc, char** argv, absl::string_view name, int fallback) {
-  const std::string prefix = absl::StrCat("--", name, "=");
-  for (int i = 1; i < argc; ++i) {
-    int v;
-    if (absl::StartsWith(argv[i], prefix) &&
-        absl::SimpleAtoi(absl::string_view(argv[i]).substr(prefix.size()), &v)) {
-      return v;
-    }
-  }
-  return fallback;
-}
-
 void Check(const absl::Status& s, absl::string_view what) {
-  if (s.ok()) return;
-  std::fprintf(stderr, "autoscaler_sync: %s: %s\n", std::string(what).c_str(),
-               s.ToString().c_str());
-  std::exit(1);
+  bench::CheckOrExit(s, "autoscaler_sync", what);
 }
 
 int Run(int policies, int syncs, int workers) {
@@ -209,7 +195,7 @@ int Run(int policies, int syncs, int workers) {
 }  // namespace sextant
 
 int main(int argc, char** argv) {
-  return sextant::Run(sextant::Flag(argc, argv, "policies", 10000),
-                      sextant::Flag(argc, argv, "syncs", 4),
-                      sextant::Flag(argc, argv, "workers", 5));
+  return sextant::Run(sextant::bench::IntFlag(argc, argv, "policies", 10000),
+                      sextant::bench::IntFlag(argc, argv, "syncs", 4),
+                      sextant::bench::IntFlag(argc, argv, "workers", 5));
 }

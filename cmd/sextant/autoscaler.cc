@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "autoscaler/policy.h"
 #include "autoscaler/scaling_api.h"
@@ -62,6 +63,9 @@ autoscaler::ControllerOptions ControllerOptionsFromConfig(const AutoscalerConfig
   o.sync_interval = config.sync_interval;
   o.dry_run = config.dry_run;
   o.watch_namespaces = config.watch_namespaces;
+  // The cpu rate needs two samples in its window: the collector's 5 s passes fill 30 s; a
+  // Prometheus scraping every 30 s needs a longer one.
+  o.metrics.metric_window = config.query_url.empty() ? absl::Seconds(30) : absl::Minutes(2);
   return o;
 }
 
@@ -90,6 +94,14 @@ absl::StatusOr<std::unique_ptr<AutoscalerPiece>> AutoscalerPiece::Create(
     p->engine_ = std::make_unique<promql::Engine>(*p->queryable_, engine_options);
     p->query_ = std::make_unique<autoscaler::EngineQueryClient>(*p->engine_);
   } else {
+    const std::string& url = config.autoscaler.query_url;
+    if ((!absl::StartsWith(url, "http://") && !absl::StartsWith(url, "https://")) ||
+        url.find('?') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "autoscaler.queryURL: want the base URL of a Prometheus-compatible API, such as "
+          "http://prometheus:9090, not \"",
+          url, "\""));
+    }
     HttpClientOptions http;
     http.timeout = absl::Seconds(10);
     SEXTANT_ASSIGN_OR_RETURN(p->query_http_, CurlHttpClient::Create(http, RealClock::Get()),

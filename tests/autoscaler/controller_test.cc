@@ -977,6 +977,42 @@ TEST_F(ControllerTest, StartRunsTheSyncLoopUntilStop) {
   EXPECT_THAT(Events("SuccessfulRescale"), SizeIs(1));
 }
 
+// Where ScalingPolicies cannot be listed (no CRD, no RBAC), the loop does not wait for them:
+// file policies act.
+TEST_F(ControllerTest, FilePoliciesActWhenScalingPoliciesCannotBeListed) {
+  absl::StatusOr<ScalingPolicy> policy = ParseScalingPolicy(R"(
+apiVersion: autoscaling.sextant.dev/v1alpha1
+kind: ScalingPolicy
+metadata: {name: web-file, namespace: default}
+spec:
+  scaleTargetRef: {kind: Deployment, name: web}
+  maxReplicas: 5
+  metrics:
+  - type: Pods
+    pods: {query: rps_web, target: {type: AverageValue, averageValue: "100"}}
+)",
+                                                            "web.yaml");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  query_.SetPods("rps_web", {"web-0", "web-1"}, 200);
+  // Everything but the scalingpolicies.
+  api_->SetPermissions(kTokenA, {{"*", "", "*", "*"},
+                                 {"*", "apps", "*", "*"},
+                                 {"*", "coordination.k8s.io", "*", "*"},
+                                 {"*", "events.k8s.io", "*", "*"}});
+  ControllerOptions options;
+  options.sync_interval = absl::Seconds(1);
+  Instance& inst = AddInstance(options);
+  inst.controller->SetFilePolicies({{*policy, "web.yaml"}});
+  inst.controller->Start();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (Replicas("web") != 4 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(Replicas("web"), 4);
+  EXPECT_FALSE(inst.controller->HasSynced());
+  EXPECT_TRUE(inst.controller->PodsSynced());
+  api_->DropWatches();
+  inst.controller->Stop();
+}
+
 TEST_F(ControllerTest, LeadershipLostDuringASyncWritesNothing) {
   Put(Policy("web", "web", "rps_web"));
   query_.SetPods("rps_web", {"web-0", "web-1"}, 200);

@@ -21,6 +21,27 @@ TEST(ControllerOptionsFromConfigTest, MapsTheAutoscalerSection) {
   // The HPA's controller-wide defaults.
   EXPECT_EQ(o.hpa.tolerance, 0.1);
   EXPECT_EQ(o.hpa.downscale_stabilization, absl::Minutes(5));
+  // The cpu rate window: 30 s over the collector's data, 2 m over a remote Prometheus.
+  EXPECT_EQ(o.metrics.metric_window, absl::Seconds(30));
+  config.query_url = "http://prometheus:9090";
+  EXPECT_EQ(ControllerOptionsFromConfig(config).metrics.metric_window, absl::Minutes(2));
+}
+
+TEST(AutoscalerPieceTest, RefusesAQueryUrlWithoutScheme) {
+  testing::TempDir dir;
+  tsdb::DbOptions db_options;
+  db_options.dir = dir.path() + "/data";
+  absl::StatusOr<std::unique_ptr<tsdb::Db>> db = tsdb::Db::Open(db_options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  SelfMetrics metrics("server");
+  Config config;
+  config.autoscaler.query_url = "prometheus:9090";
+  kube::ClusterConfig cluster;
+  cluster.server = "https://127.0.0.1:1";
+  absl::StatusOr<std::unique_ptr<AutoscalerPiece>> piece =
+      AutoscalerPiece::Create(config, cluster, **db, metrics);
+  EXPECT_EQ(piece.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(piece.status().message(), ::testing::HasSubstr("autoscaler.queryURL"));
 }
 
 // Without a cluster the autoscaler has nothing to act on, yet /api/v1/scaling answers.
