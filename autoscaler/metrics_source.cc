@@ -163,13 +163,24 @@ void MetricsSource::BeginSync(absl::Time now) {
 }
 
 std::shared_ptr<const MetricsSource::Answer> MetricsSource::Cached(const std::string& query) {
+  std::shared_ptr<Pending> pending;
   absl::Time now;
+  bool mine = false;
   {
     absl::MutexLock lock(&mu_);
-    if (auto it = cache_.find(query); it != cache_.end()) return it->second;
+    std::shared_ptr<Pending>& slot = cache_[query];
+    if (slot == nullptr) {
+      slot = std::make_shared<Pending>();
+      mine = true;
+    }
+    pending = slot;
     now = now_;
   }
-  // Two policies may run the same query at once; both answers are equal, the later one is kept.
+  // One thread runs each query once per sync; the others that want it meanwhile wait for it.
+  if (!mine) {
+    pending->done.WaitForNotification();
+    return pending->answer;
+  }
   auto answer = std::make_shared<Answer>();
   answer->samples = client_.Query(query, now);
   if (answer->samples.ok()) {
@@ -180,9 +191,9 @@ std::shared_ptr<const MetricsSource::Answer> MetricsSource::Cached(const std::st
       answer->by_pod[{std::string(l.Get("namespace")), std::string(pod)}].push_back(i);
     }
   }
-  absl::MutexLock lock(&mu_);
-  cache_[query] = answer;
-  return answer;
+  pending->answer = std::move(answer);
+  pending->done.Notify();
+  return pending->answer;
 }
 
 std::vector<const QuerySample*> MetricsSource::SamplesOf(const Answer& answer,

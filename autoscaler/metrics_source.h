@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "aggregator/promql/engine.h"
 #include "autoscaler/hpa/horizontal.h"
@@ -81,7 +82,8 @@ struct MetricsSourceOptions {
 
 // Reads the metrics of policies for one sync. Answers are cached per query text for one sync
 // (BeginSync), so the container-usage query runs once per sync for every policy, whatever their
-// number. Owned by the controller; `client` must outlive it. Thread-safe.
+// number, also when several workers want it at the same moment. Owned by the controller; `client`
+// must outlive it. Thread-safe.
 class MetricsSource {
  public:
   MetricsSource(QueryClient& client, MetricsSourceOptions options);
@@ -124,7 +126,12 @@ class MetricsSource {
   const MetricsSourceOptions options_;
   absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::shared_ptr<const Answer>> cache_ ABSL_GUARDED_BY(mu_);
+  // A query's answer once `done` is notified (written once, before the notification).
+  struct Pending {
+    absl::Notification done;
+    std::shared_ptr<const Answer> answer;
+  };
+  std::map<std::string, std::shared_ptr<Pending>> cache_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sextant::autoscaler

@@ -100,9 +100,15 @@ absl::StatusOr<std::vector<autoscaler::ReplayStep>> RunHistory(const ReplayFlags
   db_options.dir = flags.data_dir;
   db_options.fsync = FsyncPolicy::kNever;
   db_options.retention_time = absl::ZeroDuration();  // read only: nothing is deleted
-  SEXTANT_ASSIGN_OR_RETURN(std::unique_ptr<tsdb::Db> db, tsdb::Db::Open(db_options),
-                           _.Prepend(absl::StrCat("--from: ", flags.data_dir, ": ")));
-  promql::DbQueryable queryable(*db);
+  absl::StatusOr<std::unique_ptr<tsdb::Db>> db = tsdb::Db::Open(db_options);
+  if (db.status().code() == absl::StatusCode::kFailedPrecondition) {
+    // A running server holds the directory: replay a copy of it.
+    return absl::FailedPreconditionError(
+        absl::StrCat("--from: ", db.status().message(),
+                     "; replay a copy of it (cp -r) or stop the server first"));
+  }
+  if (!db.ok()) return Annotate(db.status(), absl::StrCat("--from: ", flags.data_dir, ": "));
+  promql::DbQueryable queryable(**db);
   promql::Engine engine(queryable, promql::EngineOptions{});
   autoscaler::EngineQueryClient query(engine);
   autoscaler::HistoryReplayOptions o;
