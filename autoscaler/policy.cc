@@ -819,18 +819,6 @@ absl::string_view TargetTypeName(MetricTarget::Type t) {
   return "?";
 }
 
-absl::string_view MetricTypeName(MetricSpec::Type t) {
-  switch (t) {
-    case MetricSpec::Type::kResource:
-      return "Resource";
-    case MetricSpec::Type::kPods:
-      return "Pods";
-    case MetricSpec::Type::kExternal:
-      return "External";
-  }
-  return "?";
-}
-
 absl::string_view BlockName(MetricSpec::Type t) {
   switch (t) {
     case MetricSpec::Type::kResource:
@@ -951,6 +939,18 @@ void WriteQuantityIfSet(JsonWriter& w, absl::string_view key, const std::optiona
 }
 
 }  // namespace
+
+absl::string_view MetricTypeName(MetricSpec::Type t) {
+  switch (t) {
+    case MetricSpec::Type::kResource:
+      return "Resource";
+    case MetricSpec::Type::kPods:
+      return "Pods";
+    case MetricSpec::Type::kExternal:
+      return "External";
+  }
+  return "?";
+}
 
 absl::StatusOr<int64_t> ParseMilliQuantity(absl::string_view text) {
   SEXTANT_ASSIGN_OR_RETURN(Decimal d, ParseDecimal(text));

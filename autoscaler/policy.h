@@ -176,6 +176,9 @@ absl::Status ValidateScalingPolicy(const ScalingPolicy& policy);
 ScalingRules DefaultScaleUpRules();
 ScalingRules DefaultScaleDownRules();
 
+// "Resource", "Pods", "External".
+absl::string_view MetricTypeName(MetricSpec::Type t);
+
 // "namespace/name".
 std::string PolicyKey(const ScalingPolicy& policy);
 

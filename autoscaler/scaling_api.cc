@@ -7,18 +7,6 @@
 namespace sextant::autoscaler {
 namespace {
 
-std::string MetricTypeName(MetricSpec::Type type) {
-  switch (type) {
-    case MetricSpec::Type::kResource:
-      return "Resource";
-    case MetricSpec::Type::kPods:
-      return "Pods";
-    case MetricSpec::Type::kExternal:
-      return "External";
-  }
-  return "";
-}
-
 std::string TargetText(const MetricTarget& t) {
   if (t.average_utilization.has_value()) return absl::StrCat(*t.average_utilization, "%");
   if (t.value_milli.has_value()) return FormatMilliQuantity(*t.value_milli);
