@@ -339,11 +339,15 @@ void Controller::RefreshPolicies() {
       if (meta.ok()) rt->policy.metadata = *meta;
     }
   };
-  for (const auto& [key, object] : api) {
-    upsert(key, "api", object->json, [&] { return ParseScalingPolicy(object->json, key); });
+  for (const auto& entry : api) {  // not a structured binding: clang 14 cannot capture those
+    const std::string& key = entry.first;
+    const kube::CachedObject& object = *entry.second;
+    upsert(key, "api", object.json, [&] { return ParseScalingPolicy(object.json, key); });
   }
   const bool files_changed = file_version_ != applied_file_version_;
-  for (const auto& [policy, file] : file_policies_) {
+  for (const auto& entry : file_policies_) {
+    const ScalingPolicy& policy = entry.first;
+    const std::string& file = entry.second;
     const std::string key = PolicyKey(policy);
     auto it = policies_.find(key);
     if (it != policies_.end() && it->second->seen && it->second->source == "api") {
