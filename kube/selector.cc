@@ -76,8 +76,8 @@ absl::StatusOr<LabelSelector> LabelSelector::Parse(absl::string_view text) {
 }
 
 bool LabelSelector::Holds(const LabelRequirement& r, const std::string* value) {
-  const bool in = value != nullptr &&
-                  std::find(r.values.begin(), r.values.end(), *value) != r.values.end();
+  const bool in =
+      value != nullptr && std::find(r.values.begin(), r.values.end(), *value) != r.values.end();
   switch (r.op) {
     case LabelRequirement::kEq:
       return value != nullptr && *value == r.values[0];
