@@ -34,9 +34,11 @@ struct Controller::PolicyRuntime {
   int64_t invalid_reported_generation = -1;
   // (reason, message) -> (event name, count) for repeated Events.
   std::map<std::pair<std::string, std::string>, std::pair<std::string, int32_t>> events;
-  PolicyReport report;                          // built by the sync
-  PolicyReport published;                       // what Report() shows; guarded by Controller::mu_
-  std::vector<std::string> metric_label_names;  // metric names with gauges set
+  PolicyReport report;     // built by the sync
+  PolicyReport published;  // what Report() shows; guarded by Controller::mu_
+  std::vector<std::string> metric_label_names;
+  std::set<std::string>
+      valued_metrics;  // metrics whose value series exists  // metric names with gauges set
 };
 
 namespace {
@@ -706,22 +708,30 @@ void Controller::UpdateMetrics(PolicyRuntime& rt) {
   desired_replicas_.Add(labels).Set(rt.report.desired_replicas);
   current_replicas_.Add(labels).Set(rt.report.current_replicas);
   // Series of metrics no longer in the spec go; a metric without a value this time has none.
+  // (prometheus-cpp's Family::Remove scans the family: called only when a series must go.)
+  std::vector<std::string> names;
+  for (const MetricSpec& m : rt.policy.spec.metrics) names.push_back(m.name);
   for (const std::string& name : rt.metric_label_names) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) continue;
     std::map<std::string, std::string> l = labels;
     l["metric"] = name;
-    metric_value_.Remove(&metric_value_.Add(l));
-    bool kept = false;
-    for (const MetricSpec& m : rt.policy.spec.metrics) kept = kept || m.name == name;
-    if (!kept) metric_target_.Remove(&metric_target_.Add(l));
+    metric_target_.Remove(&metric_target_.Add(l));
+    if (rt.valued_metrics.erase(name) > 0) metric_value_.Remove(&metric_value_.Add(l));
   }
-  rt.metric_label_names.clear();
+  rt.metric_label_names = names;
   for (const MetricSpec& m : rt.policy.spec.metrics) {
     std::map<std::string, std::string> l = labels;
     l["metric"] = m.name;
     metric_target_.Add(l).Set(MetricTargetNumber(m));
-    rt.metric_label_names.push_back(m.name);
+    const MetricStatus* value = nullptr;
     for (const MetricStatus& s : rt.policy.status.current_metrics) {
-      if (s.name == m.name) metric_value_.Add(l).Set(MetricStatusNumber(s));
+      if (s.name == m.name) value = &s;
+    }
+    if (value != nullptr) {
+      metric_value_.Add(l).Set(MetricStatusNumber(*value));
+      rt.valued_metrics.insert(m.name);
+    } else if (rt.valued_metrics.erase(m.name) > 0) {
+      metric_value_.Remove(&metric_value_.Add(l));
     }
   }
 }
