@@ -5,15 +5,13 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "prom/matcher.h"
 
 namespace sextant::autoscaler {
 namespace {
-
-std::string Quote(absl::string_view s) { return absl::StrCat("\"", absl::CEscape(s), "\""); }
 
 // RE2 escaping for a literal inside a regex matcher.
 std::string RegexLiteral(absl::string_view s) {
@@ -37,14 +35,14 @@ absl::StatusOr<std::vector<QuerySample>> Run(QueryClient& query, const std::stri
 
 absl::StatusOr<std::string> TargetPodInfoSelector(const ScalingPolicy& policy) {
   const kube::ScaleTarget& t = policy.spec.target;
-  const std::string ns = absl::StrCat("namespace=", Quote(policy.metadata.namespace_name));
+  const std::string ns = absl::StrCat("namespace=", prom::GoQuote(policy.metadata.namespace_name));
   if (t.kind == "Deployment") {
     return absl::StrCat("kube_pod_info{", ns, R"(,created_by_kind="ReplicaSet",created_by_name=~)",
-                        Quote(absl::StrCat(RegexLiteral(t.name), "-[a-z0-9]+")), "}");
+                        prom::GoQuote(absl::StrCat(RegexLiteral(t.name), "-[a-z0-9]+")), "}");
   }
   if (t.kind == "StatefulSet" || t.kind == "ReplicaSet") {
-    return absl::StrCat("kube_pod_info{", ns, ",created_by_kind=", Quote(t.kind),
-                        ",created_by_name=", Quote(t.name), "}");
+    return absl::StrCat("kube_pod_info{", ns, ",created_by_kind=", prom::GoQuote(t.kind),
+                        ",created_by_name=", prom::GoQuote(t.name), "}");
   }
   return absl::InvalidArgumentError(
       absl::StrCat("replay of stored history: the pods of a ", t.kind,
@@ -68,7 +66,7 @@ absl::StatusOr<std::vector<hpa::PodInfo>> PodsAt(const ScalingPolicy& policy, Qu
     pods[p.name] = std::move(p);
   }
   if (pods.empty()) return std::vector<hpa::PodInfo>{};
-  const std::string ns = absl::StrCat("namespace=", Quote(policy.metadata.namespace_name));
+  const std::string ns = absl::StrCat("namespace=", prom::GoQuote(policy.metadata.namespace_name));
   SEXTANT_ASSIGN_OR_RETURN(std::vector<QuerySample> phases,
                            Run(query, absl::StrCat("kube_pod_status_phase{", ns, "} == 1"), at));
   for (const QuerySample& s : phases) {
@@ -136,16 +134,7 @@ absl::StatusOr<std::vector<ReplayStep>> ReplayHistory(const ScalingPolicy& polic
     }
     hpa::Decision decision = hpa::Decide(policy.spec, input, options.hpa, at, state, status);
     hpa::Finish(policy.spec, absl::OkStatus(), at, decision, state, status);
-    ReplayStep step;
-    step.at = absl::ToDoubleSeconds(at - options.start);
-    step.current_replicas = decision.current_replicas;
-    step.desired_replicas =
-        decision.rescale ? decision.desired_replicas : decision.current_replicas;
-    for (const char* type : {"AbleToScale", "ScalingActive", "ScalingLimited"}) {
-      const PolicyCondition* c = hpa::FindCondition(status.conditions, type);
-      step.conditions[type] = c != nullptr ? c->reason : "";
-    }
-    step.reason = decision.reason;
+    ReplayStep step = ReplayStepFrom(absl::ToDoubleSeconds(at - options.start), decision, status);
     out.push_back(std::move(step));
     // Long replays say how far they are, one line per tenth.
     if (++done * 10 / total > logged && total >= 100) {

@@ -6,12 +6,12 @@
 #include <utility>
 #include <variant>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "aggregator/promql/go_float.h"
 #include "aggregator/promql/parser.h"
 #include "common/status_macros.h"
+#include "prom/matcher.h"
 #include "rapidjson/document.h"
 
 namespace sextant::autoscaler {
@@ -37,9 +37,6 @@ std::string UrlEncode(absl::string_view s) {
 absl::Status QueryError(const std::string& query, const absl::Status& error) {
   return absl::Status(error.code(), absl::StrCat("query ", query, ": ", error.message()));
 }
-
-// A PromQL string literal for `s`.
-std::string PromQuote(absl::string_view s) { return absl::StrCat("\"", absl::CEscape(s), "\""); }
 
 absl::StatusOr<double> SampleValue(const rapidjson::Value& pair) {
   if (!pair.IsArray() || pair.Size() != 2 || !pair[1].IsString()) {
@@ -213,7 +210,7 @@ std::vector<const QuerySample*> MetricsSource::SamplesOf(const Answer& answer,
 std::string MetricsSource::ResourceQuery(const MetricSpec& metric) const {
   std::string selector = R"({container!="",container!="POD")";
   if (!metric.container.empty()) {
-    absl::StrAppend(&selector, ",container=", PromQuote(metric.container));
+    absl::StrAppend(&selector, ",container=", prom::GoQuote(metric.container));
   }
   selector += "}";
   if (metric.resource == "cpu") {
@@ -255,9 +252,10 @@ hpa::MetricInput MetricsSource::ReadResource(const MetricSpec& metric,
                                              const std::string& namespace_name,
                                              const std::set<std::string>& pods) {
   hpa::MetricInput input;
-  std::shared_ptr<const Answer> answer = Cached(ResourceQuery(metric));
+  const std::string query = ResourceQuery(metric);
+  std::shared_ptr<const Answer> answer = Cached(query);
   if (!answer->samples.ok()) {
-    input.status = QueryError(ResourceQuery(metric), answer->samples.status());
+    input.status = QueryError(query, answer->samples.status());
     return input;
   }
   absl::Time now;

@@ -311,21 +311,6 @@ absl::Status ParseDocument(const Value& doc, Scenario* out) {
   return absl::OkStatus();
 }
 
-// One output line: the replicas the step decided (`decided`) and the conditions of `status`.
-ReplayStep StepResult(double at, int32_t decided, const hpa::Decision& decision,
-                      const ScalingPolicyStatus& status) {
-  ReplayStep out;
-  out.at = at;
-  out.current_replicas = status.current_replicas;
-  out.desired_replicas = decided;
-  for (const char* type : {"AbleToScale", "ScalingActive", "ScalingLimited"}) {
-    const PolicyCondition* c = hpa::FindCondition(status.conditions, type);
-    out.conditions[type] = c == nullptr ? "" : c->reason;
-  }
-  out.reason = decision.reason;
-  return out;
-}
-
 // The name of the one container each scenario pod has: the container the policy's Resource
 // metrics are limited to, else "main".
 absl::StatusOr<std::string> ContainerName(const ScalingPolicySpec& spec) {
@@ -508,9 +493,24 @@ absl::StatusOr<std::vector<ReplayStep>> RunScenario(const ScalingPolicy& policy,
     state.SeedIfEmpty(input.spec_replicas, now);
     hpa::Decision decision = hpa::Decide(spec, input, options, now, state, status);
     hpa::Finish(spec, absl::OkStatus(), now, decision, state, status);
-    decided = decision.rescale ? decision.desired_replicas : decision.current_replicas;
-    out.push_back(StepResult(step.at, decided, decision, status));
+    ReplayStep line = ReplayStepFrom(step.at, decision, status);
+    decided = line.desired_replicas;
+    out.push_back(std::move(line));
   }
+  return out;
+}
+
+ReplayStep ReplayStepFrom(double at, const hpa::Decision& decision,
+                          const ScalingPolicyStatus& status) {
+  ReplayStep out;
+  out.at = at;
+  out.current_replicas = status.current_replicas;
+  out.desired_replicas = decision.rescale ? decision.desired_replicas : decision.current_replicas;
+  for (const char* type : {"AbleToScale", "ScalingActive", "ScalingLimited"}) {
+    const PolicyCondition* c = hpa::FindCondition(status.conditions, type);
+    out.conditions[type] = c == nullptr ? "" : c->reason;
+  }
+  out.reason = decision.reason;
   return out;
 }
 

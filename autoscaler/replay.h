@@ -97,6 +97,12 @@ hpa::HpaOptions HpaOptionsFromScenario(const ScenarioOptions& options);
 absl::StatusOr<std::vector<ReplayStep>> RunScenario(const ScalingPolicy& policy,
                                                     const Scenario& scenario);
 
+// The output line of a step at `at` once hpa::Finish has run: desiredReplicas is the scale the
+// step left the target at (the current replicas when nothing was written). Shared with the
+// replay of stored history.
+ReplayStep ReplayStepFrom(double at, const hpa::Decision& decision,
+                          const ScalingPolicyStatus& status);
+
 // {"at":S,"currentReplicas":N,"desiredReplicas":M,"conditions":{"AbleToScale":"...",
 // "ScalingActive":"...","ScalingLimited":"..."},"reason":"..."}; `at` is written as an integer
 // when it is one.
